@@ -1,0 +1,84 @@
+package org.dl4jclipping;
+
+import java.util.Arrays;
+import org.dl4jclipping.strategy.ClipByNorm;
+import org.dl4jclipping.strategy.ClipByValue;
+import org.dl4jclipping.strategy.ClipChain;
+import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.strategy.NonFinitePolicy;
+import org.dl4jclipping.strategy.Scope;
+import org.dl4jclipping.strategy.ZeroOut;
+
+/**
+ * The factory of every clipping strategy; what a user writes.
+ *
+ * <pre>{@code
+ * ClipStrategy clip = Clip.chain(Clip.skipNonFinite(), Clip.globalNorm(1.0));
+ * }</pre>
+ *
+ * Each method validates its arguments at once ({@link IllegalArgumentException} naming field, value and range).
+ * The strategies' own classes document the formulas.
+ */
+public final class Clip {
+
+    private Clip() {
+    }
+
+    /** {@code x <- min(max(x, -c), c)} element-wise. See {@link ClipByValue}. */
+    public static ClipByValue value(double c) {
+        return ClipByValue.symmetric(c);
+    }
+
+    /** {@code x <- min(max(x, lo), hi)} element-wise. See {@link ClipByValue}. */
+    public static ClipByValue value(double lo, double hi) {
+        return new ClipByValue(lo, hi);
+    }
+
+    /** Scales all trainable gradients together so that their global L2 norm is at most {@code maxNorm}. */
+    public static ClipByNorm globalNorm(double maxNorm) {
+        return norm(maxNorm, ClipByNorm.DEFAULT_P, Scope.GLOBAL);
+    }
+
+    /** Scales each layer's gradients so that the layer's L2 norm is at most {@code maxNorm}. */
+    public static ClipByNorm layerNorm(double maxNorm) {
+        return norm(maxNorm, ClipByNorm.DEFAULT_P, Scope.LAYER);
+    }
+
+    /** Scales each parameter's gradient so that its L2 norm is at most {@code maxNorm}. */
+    public static ClipByNorm parameterNorm(double maxNorm) {
+        return norm(maxNorm, ClipByNorm.DEFAULT_P, Scope.PARAMETER);
+    }
+
+    /**
+     * Scales each group of {@code scope} so that its p-norm is at most {@code maxNorm}; p >= 1, or
+     * {@code Double.POSITIVE_INFINITY} for the max norm. See {@link ClipByNorm}.
+     */
+    public static ClipByNorm norm(double maxNorm, double p, Scope scope) {
+        return new ClipByNorm(maxNorm, p, scope);
+    }
+
+    /** {@code x <- 0} where {@code |x| > threshold}. See {@link ZeroOut}. */
+    public static ZeroOut zeroOut(double threshold) {
+        return new ZeroOut(threshold);
+    }
+
+    /** A non-finite gradient skips the step: parameters and updater state unchanged, the skip counted. */
+    public static NonFinitePolicy skipNonFinite() {
+        return new NonFinitePolicy(NonFinitePolicy.Action.SKIP_STEP);
+    }
+
+    /** NaN and +-Inf gradient elements are replaced by 0 and counted. */
+    public static NonFinitePolicy zeroNonFinite() {
+        return new NonFinitePolicy(NonFinitePolicy.Action.ZERO);
+    }
+
+    /** A non-finite gradient fails the step, naming layer, parameter and iteration (also the default). */
+    public static NonFinitePolicy failOnNonFinite() {
+        return new NonFinitePolicy(NonFinitePolicy.Action.FAIL);
+    }
+
+    /** The strategies applied in order, each on the output of the one before. See {@link ClipChain}. */
+    public static ClipChain chain(ClipStrategy... strategies) {
+        return new ClipChain(strategies == null ? null : Arrays.asList(strategies));
+    }
+}

@@ -1,0 +1,218 @@
+package org.dl4jclipping.engine;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+
+/**
+ * One clipping step as a strategy sees it: the layout, the iteration, the current norms, and the in-place
+ * operations a strategy may perform on a parameter's gradient. Every operation keeps the step's
+ * {@link ClipReport} up to date, so strategies hold formulas, not bookkeeping.
+ *
+ * <p>Order of use (by {@link Clipper}): {@code begin} computes every parameter's L2 norm once (the report's
+ * "before", and the non-finite check); strategies then call the operations below; {@code finish} fills the
+ * "after" norms, recomputing only what an element-wise operation changed.
+ *
+ * <p>L2 norms are cached between strategies of a chain: scaling updates them exactly ({@code n <- s * n}) and
+ * element-wise changes mark them stale, so a chain such as value-then-global-norm reads the data once per
+ * strategy that needs it, and never more.
+ */
+public final class ClipStep {
+
+    private final GradientLayout layout;
+    private final ClipReport report;
+    private final double[] l2;
+    private final boolean[] l2Known;
+    private final double[] scratch;
+    private long iteration;
+    private boolean skipped;
+
+    ClipStep(GradientLayout layout) {
+        this.layout = layout;
+        this.report = new ClipReport(layout);
+        this.l2 = new double[layout.size()];
+        this.l2Known = new boolean[layout.size()];
+        this.scratch = new double[layout.size()];
+    }
+
+    void begin(long iteration) {
+        this.iteration = iteration;
+        this.skipped = false;
+        report.reset(iteration);
+        for (int i = 0; i < l2.length; i++) {
+            l2[i] = Kernels.norm2(gradient(i));
+            l2Known[i] = true;
+            report.normBefore[i] = l2[i];
+        }
+    }
+
+    ClipReport finish() {
+        for (int i = 0; i < l2.length; i++) {
+            report.normAfter[i] = skipped ? report.normBefore[i] : norm2(i);
+        }
+        return report;
+    }
+
+    /** The parameters of this step. */
+    public GradientLayout layout() {
+        return layout;
+    }
+
+    /** The iteration this step belongs to (for messages and schedules). */
+    public long iteration() {
+        return iteration;
+    }
+
+    /** Parameter {@code i}'s gradient view. */
+    public INDArray gradient(int i) {
+        return layout.param(i).gradient();
+    }
+
+    /** Current L2 norm of parameter {@code i}'s gradient (cached; recomputed only after element-wise edits). */
+    public double norm2(int i) {
+        if (!l2Known[i]) {
+            l2[i] = Kernels.norm2(gradient(i));
+            l2Known[i] = true;
+        }
+        return l2[i];
+    }
+
+    /** Current p-norm of parameter {@code i}'s gradient, p >= 1 or +Inf; NaN if an element is NaN. */
+    public double norm(int i, double p) {
+        return p == 2.0 ? norm2(i) : Kernels.norm(gradient(i), p);
+    }
+
+    /** Current p-norm of a group of parameters: {@code (sum_i ||g_i||_p^p)^(1/p)}, overflow-safe. */
+    public double groupNorm(int[] group, double p) {
+        for (int i : group) {
+            scratch[i] = norm(i, p);
+        }
+        return Norms.combine(scratch, group, p);
+    }
+
+    /** Whether any parameter's current gradient holds NaN or +-Inf. */
+    public boolean hasNonFinite() {
+        for (int i = 0; i < l2.length; i++) {
+            if (!Double.isFinite(norm2(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether parameter {@code i}'s current gradient holds NaN or +-Inf. */
+    public boolean isNonFinite(int i) {
+        return !Double.isFinite(norm2(i));
+    }
+
+    /** {@code g_i <- s * g_i} in place; a scale of exactly 1 writes nothing. */
+    public void scale(int i, double s) {
+        if (s == 1.0) {
+            return;
+        }
+        Kernels.scale(gradient(i), s);
+        l2[i] *= s;
+        report.scale[i] *= s;
+    }
+
+    /**
+     * {@code x <- min(max(x, lo), hi)} on parameter {@code i}; NaN stays NaN (left to the non-finite policy),
+     * +-Inf go to the bounds. Writes only when some element is out of bounds.
+     *
+     * @return the number of elements moved to a bound
+     */
+    public long clamp(int i, double lo, double hi) {
+        INDArray g = gradient(i);
+        double n = norm2(i);
+        if (n <= hi && -n >= lo) {
+            return 0; // |x| <= ||g||_2 for every element: nothing can be out of bounds
+        }
+        long above = Kernels.count(g, Conditions.greaterThan(Kernels.floatBelow(hi, g.dataType())));
+        long below = Kernels.count(g, Conditions.lessThan(Kernels.floatAbove(lo, g.dataType())));
+        if (above > 0) {
+            Kernels.replace(g, hi, Conditions.greaterThan(Kernels.floatBelow(hi, g.dataType())));
+        }
+        if (below > 0) {
+            Kernels.replace(g, lo, Conditions.lessThan(Kernels.floatAbove(lo, g.dataType())));
+        }
+        if (above + below > 0) {
+            l2Known[i] = false;
+            report.clipped[i] += above + below;
+        }
+        return above + below;
+    }
+
+    /**
+     * {@code x <- 0} where {@code |x| > t} on parameter {@code i} (so +-Inf become 0; NaN stays).
+     *
+     * @return the number of elements zeroed
+     */
+    public long zeroAbove(int i, double t) {
+        INDArray g = gradient(i);
+        if (norm2(i) <= t) {
+            return 0; // no element exceeds the norm
+        }
+        double below = Kernels.floatBelow(t, g.dataType());
+        long count = Kernels.count(g, Conditions.absGreaterThan(below));
+        if (count > 0) {
+            Kernels.replace(g, 0.0, Conditions.absGreaterThan(below));
+            l2Known[i] = false;
+            report.zeroed[i] += count;
+        }
+        return count;
+    }
+
+    /**
+     * Counts parameter {@code i}'s NaN and +-Inf elements into the report.
+     *
+     * @return the count (0 without a pass when the norm is finite)
+     */
+    public long countNonFinite(int i) {
+        if (!isNonFinite(i)) {
+            return 0;
+        }
+        long count = Kernels.countNonFinite(gradient(i));
+        report.nonFinite[i] = count;
+        return count;
+    }
+
+    /**
+     * Replaces parameter {@code i}'s NaN and +-Inf elements by 0.
+     *
+     * @return the number replaced
+     */
+    public long zeroNonFinite(int i) {
+        long count = countNonFinite(i);
+        if (count > 0) {
+            Kernels.zeroNonFinite(gradient(i));
+            l2Known[i] = false;
+            report.zeroed[i] += count;
+        }
+        return count;
+    }
+
+    /** Skips this step: the updater must leave parameters and its state unchanged. Ends the chain. */
+    public void skip() {
+        skipped = true;
+        report.markSkipped();
+    }
+
+    /** Whether a strategy skipped this step. */
+    public boolean skipped() {
+        return skipped;
+    }
+
+    /**
+     * The exception for a non-finite gradient among {@code group}, naming the first such parameter, its
+     * non-finite element count and the iteration.
+     */
+    public NonFiniteGradientException nonFiniteError(int[] group) {
+        for (int i : group) {
+            if (isNonFinite(i)) {
+                ParamGradient p = layout.param(i);
+                return new NonFiniteGradientException(p.layer(), p.param(), iteration, countNonFinite(i),
+                        p.gradient().length());
+            }
+        }
+        throw new IllegalStateException("no non-finite gradient in the group");
+    }
+}

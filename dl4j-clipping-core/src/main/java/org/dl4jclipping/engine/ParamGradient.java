@@ -1,0 +1,36 @@
+package org.dl4jclipping.engine;
+
+import java.util.Objects;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * One trainable parameter as the engine sees it: its layer, its name, a view of its gradient (clipped in place)
+ * and a view of its values (read by strategies that scale against the weights, such as AGC).
+ *
+ * <p>The views are bound once and reused every step: DL4J keeps a network's gradient and parameters in
+ * flattened arrays whose views do not move between steps.
+ *
+ * @param layer     layer name (a ComputationGraph vertex name, or the layer index as text in a MultiLayerNetwork)
+ * @param param     parameter name within the layer ({@code "W"}, {@code "b"}, {@code "RW"}, ...)
+ * @param gradient  the gradient view, float or double, any order and strides; may be empty
+ * @param parameter the parameter view of the same shape, or {@code null} when no strategy needs it
+ */
+public record ParamGradient(String layer, String param, INDArray gradient, INDArray parameter) {
+
+    /** Validates names and, when a parameter view is given, that it has the gradient's length. */
+    public ParamGradient {
+        Objects.requireNonNull(layer, "layer");
+        Objects.requireNonNull(param, "param");
+        Objects.requireNonNull(gradient, "gradient");
+        if (parameter != null && parameter.length() != gradient.length()) {
+            throw new IllegalArgumentException("parameter " + layer + "/" + param + " has length "
+                    + parameter.length() + " but its gradient has length " + gradient.length()
+                    + ": they must be views of the same parameter");
+        }
+    }
+
+    /** {@code layer/param}, as used in reports and messages. */
+    public String key() {
+        return layer + "/" + param;
+    }
+}

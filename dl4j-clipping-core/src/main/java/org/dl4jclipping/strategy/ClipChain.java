@@ -1,0 +1,60 @@
+package org.dl4jclipping.strategy;
+
+import java.util.List;
+import java.util.stream.Collectors;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import org.dl4jclipping.engine.ClipStep;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * Strategies applied in the order given, each on the output of the one before (Optax's {@code chain}).
+ *
+ * <p>A skipped step ends the chain. A chain handles non-finite gradients when one of its members does. Typical:
+ * {@code Clip.chain(Clip.skipNonFinite(), Clip.value(5.0), Clip.globalNorm(1.0))}.
+ *
+ * <p>Parameters: one or more strategies, none null. The report of a chained step shows the norms before the
+ * first and after the last member.
+ */
+@Getter
+@EqualsAndHashCode
+public final class ClipChain implements ClipStrategy {
+
+    private static final long serialVersionUID = 1L;
+
+    private final List<ClipStrategy> strategies;
+
+    /** A chain of {@code strategies}, applied in order. */
+    @JsonCreator
+    public ClipChain(@JsonProperty("strategies") List<ClipStrategy> strategies) {
+        Check.notNull("strategies", strategies);
+        if (strategies.isEmpty()) {
+            throw Check.outOfRange("strategies", strategies, "must hold at least one strategy");
+        }
+        for (int i = 0; i < strategies.size(); i++) {
+            Check.notNull("strategies[" + i + "]", strategies.get(i));
+        }
+        this.strategies = List.copyOf(strategies);
+    }
+
+    @Override
+    public void apply(ClipStep step) {
+        for (ClipStrategy s : strategies) {
+            s.apply(step);
+            if (step.skipped()) {
+                return;
+            }
+        }
+    }
+
+    @Override
+    public boolean handlesNonFinite() {
+        return strategies.stream().anyMatch(ClipStrategy::handlesNonFinite);
+    }
+
+    @Override
+    public String toString() {
+        return strategies.stream().map(Object::toString).collect(Collectors.joining(" -> "));
+    }
+}
