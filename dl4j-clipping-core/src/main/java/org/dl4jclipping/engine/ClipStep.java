@@ -20,11 +20,13 @@ public final class ClipStep {
 
     private final GradientLayout layout;
     private final ClipReport report;
-    private final double[] l2;
+    private final double[] l2;      // L2 norm of the view (raw units)
     private final boolean[] l2Known;
+    private final double[] divisor; // gradient = view / divisor
     private final double[] scratch;
     private long iteration;
     private boolean skipped;
+    private ClipRule rule;
 
     ClipStep(GradientLayout layout) {
         this.layout = layout;
@@ -32,16 +34,18 @@ public final class ClipStep {
         this.l2 = new double[layout.size()];
         this.l2Known = new boolean[layout.size()];
         this.scratch = new double[layout.size()];
+        this.divisor = new double[layout.size()];
     }
 
-    void begin(long iteration) {
+    void begin(long iteration, double batchDivisor) {
         this.iteration = iteration;
         this.skipped = false;
         report.reset(iteration);
         for (int i = 0; i < l2.length; i++) {
+            divisor[i] = layout.param(i).batchSummed() ? batchDivisor : 1.0;
             l2[i] = Kernels.norm2(gradient(i));
             l2Known[i] = true;
-            report.normBefore[i] = l2[i];
+            report.normBefore[i] = l2[i] / divisor[i];
         }
     }
 
@@ -52,9 +56,26 @@ public final class ClipStep {
         return report;
     }
 
-    /** The parameters of this step. */
+    void restrict(ClipRule rule) {
+        this.rule = rule;
+    }
+
+    /** All parameters of the network (names, views); a strategy works on {@link #members()}. */
     public GradientLayout layout() {
         return layout;
+    }
+
+    /** The indices of the parameters the running strategy applies to (shared array: do not modify). */
+    public int[] members() {
+        return rule.members();
+    }
+
+    /**
+     * The running strategy's groups for a scope: each member, each member layer, or all members (shared arrays:
+     * do not modify).
+     */
+    public int[][] groups(org.dl4jclipping.strategy.Scope scope) {
+        return rule.groups(scope);
     }
 
     /** The iteration this step belongs to (for messages and schedules). */
@@ -67,8 +88,20 @@ public final class ClipStep {
         return layout.param(i).gradient();
     }
 
+    /**
+     * The number parameter {@code i}'s view is divided by to give its gradient: the minibatch size for views that
+     * hold a minibatch sum, otherwise 1.
+     */
+    public double divisor(int i) {
+        return divisor[i];
+    }
+
     /** Current L2 norm of parameter {@code i}'s gradient (cached; recomputed only after element-wise edits). */
     public double norm2(int i) {
+        return rawNorm2(i) / divisor[i];
+    }
+
+    private double rawNorm2(int i) {
         if (!l2Known[i]) {
             l2[i] = Kernels.norm2(gradient(i));
             l2Known[i] = true;
@@ -78,7 +111,7 @@ public final class ClipStep {
 
     /** Current p-norm of parameter {@code i}'s gradient, p >= 1 or +Inf; NaN if an element is NaN. */
     public double norm(int i, double p) {
-        return p == 2.0 ? norm2(i) : Kernels.norm(gradient(i), p);
+        return p == 2.0 ? norm2(i) : Kernels.norm(gradient(i), p) / divisor[i];
     }
 
     /** Current p-norm of a group of parameters: {@code (sum_i ||g_i||_p^p)^(1/p)}, overflow-safe. */
@@ -89,10 +122,10 @@ public final class ClipStep {
         return Norms.combine(scratch, group, p);
     }
 
-    /** Whether any parameter's current gradient holds NaN or +-Inf. */
+    /** Whether any member's current gradient holds NaN or +-Inf. */
     public boolean hasNonFinite() {
-        for (int i = 0; i < l2.length; i++) {
-            if (!Double.isFinite(norm2(i))) {
+        for (int i : members()) {
+            if (isNonFinite(i)) {
                 return true;
             }
         }
@@ -120,9 +153,11 @@ public final class ClipStep {
      *
      * @return the number of elements moved to a bound
      */
-    public long clamp(int i, double lo, double hi) {
+    public long clamp(int i, double loBound, double hiBound) {
         INDArray g = gradient(i);
-        double n = norm2(i);
+        double lo = loBound * divisor[i];
+        double hi = hiBound * divisor[i];
+        double n = rawNorm2(i);
         if (n <= hi && -n >= lo) {
             return 0; // |x| <= ||g||_2 for every element: nothing can be out of bounds
         }
@@ -146,9 +181,10 @@ public final class ClipStep {
      *
      * @return the number of elements zeroed
      */
-    public long zeroAbove(int i, double t) {
+    public long zeroAbove(int i, double threshold) {
         INDArray g = gradient(i);
-        if (norm2(i) <= t) {
+        double t = threshold * divisor[i];
+        if (rawNorm2(i) <= t) {
             return 0; // no element exceeds the norm
         }
         double below = Kernels.floatBelow(t, g.dataType());
@@ -168,7 +204,7 @@ public final class ClipStep {
      */
     public long countNonFinite(int i) {
         if (!isNonFinite(i)) {
-            return 0;
+            return 0; // a finite norm means finite elements: nothing to count
         }
         long count = Kernels.countNonFinite(gradient(i));
         report.nonFinite[i] = count;

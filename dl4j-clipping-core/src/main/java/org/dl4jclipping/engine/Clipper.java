@@ -1,5 +1,6 @@
 package org.dl4jclipping.engine;
 
+import java.util.List;
 import java.util.Objects;
 import org.dl4jclipping.strategy.ClipStrategy;
 
@@ -20,12 +21,20 @@ import org.dl4jclipping.strategy.ClipStrategy;
  */
 public final class Clipper {
 
-    private final ClipStrategy strategy;
+    private final List<ClipRule> rules;
     private final ClipStep step;
 
-    /** A clipper applying {@code strategy} to the gradients of {@code layout}. */
+    /** A clipper applying {@code strategy} to every parameter of {@code layout}. */
     public Clipper(ClipStrategy strategy, GradientLayout layout) {
-        this.strategy = Objects.requireNonNull(strategy, "strategy");
+        this(List.of(ClipRule.all(strategy, Objects.requireNonNull(layout, "layout"))), layout);
+    }
+
+    /**
+     * A clipper applying each rule's strategy to the rule's parameters, rules in order. Parameters in no rule are
+     * reported but never changed.
+     */
+    public Clipper(List<ClipRule> rules, GradientLayout layout) {
+        this.rules = List.copyOf(rules);
         this.step = new ClipStep(Objects.requireNonNull(layout, "layout"));
     }
 
@@ -37,17 +46,45 @@ public final class Clipper {
      * @throws NonFiniteGradientException when a gradient is not finite and nothing in the strategy handles it
      */
     public ClipReport clip(long iteration) {
-        step.begin(iteration);
-        if (!strategy.handlesNonFinite() && step.hasNonFinite()) {
-            throw step.nonFiniteError(step.layout().groups(org.dl4jclipping.strategy.Scope.GLOBAL)[0]);
+        return clip(iteration, 1.0);
+    }
+
+    /**
+     * Clips gradients that are still minibatch sums: for every parameter marked
+     * {@link ParamGradient#batchSummed()}, norms and thresholds apply to {@code view / batchDivisor}, so that
+     * clipping the sum now and dividing later equals clipping the mean (exactly in real arithmetic; in floating
+     * point the two orders may differ in the last bit of an element, and not at all when the divisor is a power
+     * of two). Reports are in units of the mean gradient.
+     *
+     * @param iteration    the training iteration, for messages and reports
+     * @param batchDivisor the number the summed views will be divided by (the minibatch size), >= 1
+     * @return the step's report, reused by the next call
+     */
+    public ClipReport clip(long iteration, double batchDivisor) {
+        if (!(batchDivisor >= 1.0) || Double.isInfinite(batchDivisor)) {
+            throw new IllegalArgumentException("batchDivisor = " + batchDivisor
+                    + " is out of range: must be finite and >= 1");
         }
-        strategy.apply(step);
+        step.begin(iteration, batchDivisor);
+        for (ClipRule rule : rules) {
+            step.restrict(rule);
+            if (!rule.strategy().handlesNonFinite() && step.hasNonFinite()) {
+                throw step.nonFiniteError(rule.members());
+            }
+        }
+        for (ClipRule rule : rules) {
+            step.restrict(rule);
+            rule.strategy().apply(step);
+            if (step.skipped()) {
+                break;
+            }
+        }
         return step.finish();
     }
 
-    /** The strategy applied. */
-    public ClipStrategy strategy() {
-        return strategy;
+    /** The rules applied, in order. */
+    public List<ClipRule> rules() {
+        return rules;
     }
 
     /** The parameters clipped. */

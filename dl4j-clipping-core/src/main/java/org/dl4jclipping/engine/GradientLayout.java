@@ -124,6 +124,14 @@ public final class GradientLayout {
             return add(new ParamGradient(layer, param, gradient, parameter));
         }
 
+        /**
+         * Adds one parameter whose view holds the minibatch sum of its gradient (see
+         * {@link ParamGradient#batchSummed()}).
+         */
+        public Builder addSummed(String layer, String param, INDArray gradient, INDArray parameter) {
+            return add(new ParamGradient(layer, param, gradient, parameter, true));
+        }
+
         /** Adds one parameter. Names must be unique within a layer. */
         public Builder add(ParamGradient p) {
             for (ParamGradient q : params) {

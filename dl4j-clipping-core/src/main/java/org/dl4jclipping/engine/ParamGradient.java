@@ -14,8 +14,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param param     parameter name within the layer ({@code "W"}, {@code "b"}, {@code "RW"}, ...)
  * @param gradient  the gradient view, float or double, any order and strides; may be empty
  * @param parameter the parameter view of the same shape, or {@code null} when no strategy needs it
+ * @param batchSummed whether the view holds the gradient summed over the minibatch, to be divided by the batch
+ *                  size later (DL4J's order): norms and thresholds then apply to {@code view / batchSize}, the
+ *                  step's divisor (see {@link Clipper#clip(long, double)})
  */
-public record ParamGradient(String layer, String param, INDArray gradient, INDArray parameter) {
+public record ParamGradient(String layer, String param, INDArray gradient, INDArray parameter,
+                            boolean batchSummed) {
+
+    /** A parameter whose view holds the gradient itself (not a sum to be divided later). */
+    public ParamGradient(String layer, String param, INDArray gradient, INDArray parameter) {
+        this(layer, param, gradient, parameter, false);
+    }
 
     /** Validates names and, when a parameter view is given, that it has the gradient's length. */
     public ParamGradient {

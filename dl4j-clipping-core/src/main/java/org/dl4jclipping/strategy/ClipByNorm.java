@@ -62,7 +62,7 @@ public final class ClipByNorm implements ClipStrategy {
 
     @Override
     public void apply(ClipStep step) {
-        for (int[] group : step.layout().groups(scope)) {
+        for (int[] group : step.groups(scope)) {
             double n = step.groupNorm(group, p);
             if (!Double.isFinite(n)) {
                 throw step.nonFiniteError(group);

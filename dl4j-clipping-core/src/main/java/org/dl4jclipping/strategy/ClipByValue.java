@@ -51,7 +51,7 @@ public final class ClipByValue implements ClipStrategy {
 
     @Override
     public void apply(ClipStep step) {
-        for (int i = 0; i < step.layout().size(); i++) {
+        for (int i : step.members()) {
             step.clamp(i, lo, hi);
         }
     }

@@ -47,7 +47,7 @@ public final class NonFinitePolicy implements ClipStrategy {
 
     @Override
     public void apply(ClipStep step) {
-        int[] all = step.layout().groups(Scope.GLOBAL)[0];
+        int[] all = step.members();
         switch (action) {
             case FAIL -> {
                 if (step.hasNonFinite()) {

@@ -33,7 +33,7 @@ public final class ZeroOut implements ClipStrategy {
 
     @Override
     public void apply(ClipStep step) {
-        for (int i = 0; i < step.layout().size(); i++) {
+        for (int i : step.members()) {
             step.zeroAbove(i, threshold);
         }
     }

@@ -1,0 +1,116 @@
+package org.dl4jclipping.dl4j;
+
+import java.util.Map;
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import org.dl4jclipping.strategy.Check;
+import org.dl4jclipping.strategy.ClipStrategy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * A DL4J updater configuration that clips gradients before the updater it wraps: the one line that turns
+ * clipping on in a {@code NeuralNetConfiguration.Builder}, for the whole network or for one layer.
+ *
+ * <pre>{@code
+ * MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+ *     .updater(new ClippingUpdater(new Adam(1e-3), Clip.globalNorm(1.0)))
+ *     .list() ... .build();
+ * MultiLayerNetwork net = new MultiLayerNetwork(conf);
+ * net.init();
+ * net.addListeners(new ClippingListener());   // required: runs the clipping at the right point of the step
+ * }</pre>
+ *
+ * <p>Why two pieces: the configuration is where DL4J keeps what must survive JSON, {@code ModelSerializer},
+ * {@code clone()} and ParallelWrapper workers, so the strategy lives here; but DL4J hands an updater only its
+ * updater block (a slice of the network with no names, no batch size, and already regularised), so the clipping
+ * itself runs in {@link ClippingListener}, which sees the whole network at the point {@code semantics.md} defines
+ * (the mean gradient, before regularization and the updater). If the listener is missing, the first {@code fit}
+ * fails with a message that says to add it: a block norm never silently stands in for a global norm.
+ *
+ * <p>Layer-wise clipping: set a {@code ClippingUpdater} with a different strategy on a layer's own builder
+ * ({@code new LSTM.Builder().updater(new ClippingUpdater(new Adam(1e-3), Clip.layerNorm(0.5)))}). Parameters
+ * whose updaters carry equal strategies are clipped together (one rule: GLOBAL is global over them); parameters
+ * with a plain updater are not clipped; parameters that are not trained ({@code NoOp}: BatchNormalization running
+ * statistics, frozen layers) never take part.
+ *
+ * <p>Value-based {@code equals}/{@code hashCode} (DL4J merges updater blocks by equality), JSON-serialisable with
+ * ND4J's shaded Jackson, Java-serialisable. Learning rate and schedule calls go to the wrapped updater; the
+ * state size is the wrapped updater's (fixed strategies keep no state).
+ */
+@Getter
+@EqualsAndHashCode
+@JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY,
+        getterVisibility = JsonAutoDetect.Visibility.NONE,
+        isGetterVisibility = JsonAutoDetect.Visibility.NONE,
+        setterVisibility = JsonAutoDetect.Visibility.NONE)
+public final class ClippingUpdater implements IUpdater {
+
+    private static final long serialVersionUID = 1L;
+
+    private final IUpdater updater;
+    private final ClipStrategy strategy;
+
+    /**
+     * Clips with {@code strategy}, then updates with {@code updater}.
+     *
+     * @param updater  the DL4J updater to wrap (Sgd, Adam, AdamW, Nesterovs, RmsProp, AdaMax, ...), not a
+     *                 ClippingUpdater
+     * @param strategy the clipping strategy or chain
+     */
+    @JsonCreator
+    public ClippingUpdater(@JsonProperty("updater") IUpdater updater,
+                           @JsonProperty("strategy") ClipStrategy strategy) {
+        this.updater = Check.notNull("updater", updater);
+        this.strategy = Check.notNull("strategy", strategy);
+        if (updater instanceof ClippingUpdater) {
+            throw Check.outOfRange("updater", updater, "must not itself be a ClippingUpdater: chain the strategies "
+                    + "with Clip.chain(...) instead");
+        }
+    }
+
+    @Override
+    public long stateSize(long numParams) {
+        return updater.stateSize(numParams);
+    }
+
+    @Override
+    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
+        return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+    }
+
+    @Override
+    public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
+        return new ClippingGradientUpdater(this, updater.instantiate(updaterState, initializeStateArrays));
+    }
+
+    @Override
+    public ClippingUpdater clone() {
+        return new ClippingUpdater(updater.clone(), strategy);
+    }
+
+    @Override
+    public double getLearningRate(int iteration, int epoch) {
+        return updater.getLearningRate(iteration, epoch);
+    }
+
+    @Override
+    public boolean hasLearningRate() {
+        return updater.hasLearningRate();
+    }
+
+    @Override
+    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
+        updater.setLrAndSchedule(lr, lrSchedule);
+    }
+
+    @Override
+    public String toString() {
+        return "ClippingUpdater(" + strategy + " then " + updater + ")";
+    }
+}

@@ -1,0 +1,136 @@
+package org.dl4jclipping.dl4j;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
+import org.dl4jclipping.engine.ClipReport;
+import org.dl4jclipping.engine.ClipRule;
+import org.dl4jclipping.engine.Clipper;
+import org.dl4jclipping.engine.GradientLayout;
+import org.dl4jclipping.strategy.ClipStrategy;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.NoOp;
+
+/**
+ * The clipping of one network: its layout of trainable parameters read from DL4J's updater blocks, one
+ * {@link ClipRule} per distinct strategy, and the {@link ClippingGradientUpdater}s to arm each step.
+ *
+ * <p>Built on the first step and rebuilt when the network's updater object changes (after {@code setUpdater},
+ * {@code clear()}, a restore into the same object). Every parameter view comes from the updater blocks, so the
+ * layout is exactly what DL4J will update.
+ */
+final class NetworkClipping {
+
+    private final BaseMultiLayerUpdater<?> updater;
+    private final GradientLayout layout;
+    private final Clipper clipper;
+    private final List<ClippingGradientUpdater> gradientUpdaters;
+    private final boolean miniBatch;
+
+    private NetworkClipping(BaseMultiLayerUpdater<?> updater, GradientLayout layout, Clipper clipper,
+                            List<ClippingGradientUpdater> gradientUpdaters, boolean miniBatch) {
+        this.updater = updater;
+        this.layout = layout;
+        this.clipper = clipper;
+        this.gradientUpdaters = gradientUpdaters;
+        this.miniBatch = miniBatch;
+    }
+
+    /** The updater of a MultiLayerNetwork or ComputationGraph (created if it does not exist yet). */
+    static BaseMultiLayerUpdater<?> updaterOf(Model model) {
+        if (model instanceof MultiLayerNetwork net) {
+            return (BaseMultiLayerUpdater<?>) net.getUpdater();
+        }
+        if (model instanceof ComputationGraph graph) {
+            return graph.getUpdater();
+        }
+        throw new IllegalArgumentException("ClippingListener supports MultiLayerNetwork and ComputationGraph, not "
+                + model.getClass().getName());
+    }
+
+    static long iterationOf(Model model) {
+        if (model instanceof MultiLayerNetwork net) {
+            return net.getIterationCount();
+        }
+        return ((ComputationGraph) model).getIterationCount();
+    }
+
+    /** Whether this clipping still matches the network's current updater. */
+    boolean matches(BaseMultiLayerUpdater<?> current) {
+        return current == updater;
+    }
+
+    /** Reads the layout and the strategies from the network's updater blocks. */
+    static NetworkClipping of(Model model) {
+        BaseMultiLayerUpdater<?> updater = updaterOf(model);
+        boolean miniBatch = model.conf().isMiniBatch();
+        GradientLayout.Builder layout = GradientLayout.builder();
+        Map<ClipStrategy, List<Integer>> members = new LinkedHashMap<>();
+        Map<ClippingGradientUpdater, Boolean> gradientUpdaters = new IdentityHashMap<>();
+        int index = 0;
+        for (UpdaterBlock block : updater.getUpdaterBlocks()) {
+            for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+                Trainable layer = ps.getLayer();
+                String param = ps.getParamName();
+                IUpdater config = layer.getConfig().getUpdaterByParam(param);
+                if (config instanceof NoOp || ps.getGradView().length() == 0) {
+                    continue; // not trained: BatchNorm statistics, frozen layers
+                }
+                String name = layerName(layer);
+                INDArray grad = ps.getGradView();
+                if (miniBatch && layer.updaterDivideByMinibatch(param)) {
+                    layout.addSummed(name, param, grad, ps.getParamView());
+                } else {
+                    layout.add(name, param, grad, ps.getParamView());
+                }
+                if (config instanceof ClippingUpdater clipping) {
+                    members.computeIfAbsent(clipping.getStrategy(), s -> new ArrayList<>()).add(index);
+                    GradientUpdater<?> gu = block.getGradientUpdater();
+                    if (gu instanceof ClippingGradientUpdater cgu) {
+                        gradientUpdaters.put(cgu, Boolean.TRUE);
+                    }
+                }
+                index++;
+            }
+        }
+        GradientLayout built = layout.build();
+        List<ClipRule> rules = new ArrayList<>();
+        members.forEach((strategy, idx) ->
+                rules.add(new ClipRule(strategy, idx.stream().mapToInt(Integer::intValue).toArray(), built)));
+        return new NetworkClipping(updater, built, new Clipper(rules, built),
+                List.copyOf(gradientUpdaters.keySet()), miniBatch);
+    }
+
+    private static String layerName(Trainable layer) {
+        String name = layer.getConfig().getLayerName();
+        if (name == null && layer instanceof Layer l) {
+            name = String.valueOf(l.getIndex());
+        }
+        return name;
+    }
+
+    /** Clips the step's gradient (still the minibatch sum) and arms the block updaters. */
+    ClipReport clip(Model model) {
+        double divisor = miniBatch ? Math.max(1, model.batchSize()) : 1.0;
+        ClipReport report = clipper.clip(iterationOf(model), divisor);
+        for (ClippingGradientUpdater gu : gradientUpdaters) {
+            gu.arm(report.skipped());
+        }
+        return report;
+    }
+
+    GradientLayout layout() {
+        return layout;
+    }
+}

@@ -1,0 +1,142 @@
+package org.dl4jclipping.dl4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.BiFunction;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.dl4jclipping.Clip;
+import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.strategy.Scope;
+import org.dl4jclipping.testing.Networks;
+import org.dl4jclipping.testing.ReferenceClipping;
+import org.dl4jclipping.testing.UnclippedGradient;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
+
+/**
+ * The exactness matrix of issue 5: for each strategy x scope x network, one {@code fit} with {@code Sgd(lr)}
+ * changes every trainable parameter by exactly {@code -lr * clip(meanGradient)}, where the clipped gradient is
+ * computed by the test's double-precision {@link ReferenceClipping} from the network's unclipped gradient.
+ * Tolerance 1e-6 relative on each element of the update. Parameters that are not trained (BatchNorm statistics,
+ * frozen layers) end exactly where the same network without clipping puts them.
+ *
+ * <p>Thresholds are set from the gradient itself (a fraction of its norm or largest element) so that every case
+ * really clips, which the test also asserts: a case whose reference equals the unclipped gradient would prove
+ * nothing.
+ */
+class IntegrationExactnessTest {
+
+    /** A strategy chosen from the unclipped mean gradient (per parameter arrays, layer of each). */
+    private record StrategyCase(String name, BiFunction<double[][], int[], ClipStrategy> make) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    private record NetworkCase(String name, Function<Function<Double, IUpdater>, Networks.Fixture> make) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Arguments> matrix() {
+        List<NetworkCase> networks = List.of(
+                new NetworkCase("MLP", Networks::mlp),
+                new NetworkCase("CNN", Networks::cnn),
+                new NetworkCase("LSTM", u -> Networks.lstm(u, false)),
+                new NetworkCase("LSTM-masked", u -> Networks.lstm(u, true)),
+                new NetworkCase("Graph", Networks::graph),
+                new NetworkCase("BatchNorm", Networks::batchNorm),
+                new NetworkCase("Frozen", Networks::frozen),
+                new NetworkCase("MixedUpdaters", Networks::mixedUpdaters));
+        List<StrategyCase> strategies = List.of(
+                new StrategyCase("value", (g, l) -> Clip.value(0.3 * maxAbs(g))),
+                new StrategyCase("zeroOut", (g, l) -> Clip.zeroOut(0.3 * maxAbs(g))),
+                new StrategyCase("norm2-PARAMETER", (g, l) -> Clip.parameterNorm(0.5 * median(perGroup(g, l,
+                        Scope.PARAMETER)))),
+                new StrategyCase("norm2-LAYER", (g, l) -> Clip.layerNorm(0.5 * median(perGroup(g, l, Scope.LAYER)))),
+                new StrategyCase("norm2-GLOBAL", (g, l) -> Clip.globalNorm(0.5 * perGroup(g, l, Scope.GLOBAL)[0])),
+                new StrategyCase("norm1-GLOBAL", (g, l) -> Clip.norm(0.5 * ReferenceClipping.groupNorm(g,
+                        all(g.length), 1.0), 1.0, Scope.GLOBAL)),
+                new StrategyCase("normInf-LAYER", (g, l) -> Clip.norm(0.5 * maxAbs(g), Double.POSITIVE_INFINITY,
+                        Scope.LAYER)),
+                new StrategyCase("chain", (g, l) -> Clip.chain(Clip.skipNonFinite(), Clip.value(0.5 * maxAbs(g)),
+                        Clip.globalNorm(0.5 * perGroup(g, l, Scope.GLOBAL)[0]))));
+        List<Arguments> args = new ArrayList<>();
+        for (NetworkCase n : networks) {
+            for (StrategyCase s : strategies) {
+                args.add(Arguments.of(n, s));
+            }
+        }
+        return args.stream();
+    }
+
+    @ParameterizedTest(name = "{0} x {1}")
+    @MethodSource("matrix")
+    void fit_withSgd_changesParametersByMinusClippedGradient(NetworkCase network, StrategyCase strategyCase) {
+        // The unclipped mean gradient of the network as built with plain Sgd (same seed, same parameters).
+        Networks.Fixture plain = network.make().apply(Sgd::new);
+        UnclippedGradient unclipped = UnclippedGradient.of(plain);
+        double[][] g = unclipped.gradients();
+        int[] layerOf = unclipped.layerOf();
+        ClipStrategy strategy = strategyCase.make().apply(g, layerOf);
+        ReferenceClipping.Outcome expected = ReferenceClipping.apply(strategy, g, layerOf);
+        assertThat(expected.failed || expected.skipped).isFalse();
+        assertThat(Arrays.deepEquals(expected.grads, g)).as("the case must really clip").isFalse();
+
+        Networks.Fixture clipped = network.make().apply(lr -> new ClippingUpdater(new Sgd(lr), strategy));
+        clipped.model().addListeners(new ClippingListener());
+        clipped.fit();
+        plain.fit();
+
+        for (int i = 0; i < unclipped.params.size(); i++) {
+            UnclippedGradient.Param p = unclipped.params.get(i);
+            double lr = ((Sgd) p.updater()).getLearningRate();
+            double[] after = UnclippedGradient.paramValues(clipped.model(), p.key());
+            for (int k = 0; k < after.length; k++) {
+                double actualUpdate = after[k] - p.values()[k];
+                double expectedUpdate = -lr * expected.grads[i][k];
+                assertThat(Math.abs(actualUpdate - expectedUpdate))
+                        .as("%s: %s element %d update %s, expected %s", network, p.key(), k, actualUpdate,
+                                expectedUpdate)
+                        .isLessThanOrEqualTo(1e-6 * Math.max(Math.abs(expectedUpdate), Math.abs(actualUpdate))
+                                + 1e-15);
+            }
+        }
+        for (String key : unclipped.untrained) {
+            assertThat(UnclippedGradient.paramValues(clipped.model(), key))
+                    .as("untrained parameter %s as without clipping", key)
+                    .isEqualTo(UnclippedGradient.paramValues(plain.model(), key));
+        }
+    }
+
+    static double maxAbs(double[][] g) {
+        return ReferenceClipping.groupNorm(g, all(g.length), Double.POSITIVE_INFINITY);
+    }
+
+    static int[] all(int n) {
+        int[] a = new int[n];
+        Arrays.setAll(a, i -> i);
+        return a;
+    }
+
+    static double[] perGroup(double[][] g, int[] layerOf, Scope scope) {
+        return ReferenceClipping.groups(scope, layerOf).stream()
+                .mapToDouble(group -> ReferenceClipping.groupNorm(g, group, 2.0)).toArray();
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+}
