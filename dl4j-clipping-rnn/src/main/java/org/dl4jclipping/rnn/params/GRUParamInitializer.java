@@ -120,7 +120,7 @@ public final class GRUParamInitializer implements ParamInitializer {
         if (init == null) {
             throw new IllegalArgumentException("GRU: weightInit must be set (it is null)");
         }
-        INDArray flat = target.reshape('f', target.length());
+        INDArray flat = target.reshape('f', new long[] {target.length()});
         init.init(fanIn, fanOut, target.shape(), IWeightInit.DEFAULT_WEIGHT_INIT_ORDER, flat);
     }
 
