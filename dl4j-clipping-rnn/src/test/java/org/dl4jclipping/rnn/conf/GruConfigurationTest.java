@@ -78,4 +78,15 @@ class GruConfigurationTest {
         assertThat(net.getParam("0_b").amaxNumber().doubleValue()).isZero();
         assertThat(net.getParam("0_rb").amaxNumber().doubleValue()).isZero();
     }
+
+    @Test
+    void recurrentAndInputWeightConstraintsTargetRwAndW() {
+        GRU gru = new GRU.Builder().nIn(2).nOut(3)
+                .constrainRecurrent(new org.deeplearning4j.nn.conf.constraint.MaxNormConstraint(1.0, 1))
+                .constrainInputWeights(new org.deeplearning4j.nn.conf.constraint.NonNegativeConstraint())
+                .build();
+        assertThat(gru.getConstraints()).hasSize(2);
+        assertThat(gru.getConstraints().get(0).getParams()).containsExactly(GRUParamInitializer.RECURRENT_WEIGHT_KEY);
+        assertThat(gru.getConstraints().get(1).getParams()).containsExactly(GRUParamInitializer.INPUT_WEIGHT_KEY);
+    }
 }
