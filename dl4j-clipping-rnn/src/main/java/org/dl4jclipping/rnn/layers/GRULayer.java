@@ -1,0 +1,243 @@
+package org.dl4jclipping.rnn.layers;
+
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.recurrent.BaseRecurrentLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.dl4jclipping.rnn.conf.GRU;
+import org.dl4jclipping.rnn.params.GRUParamInitializer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.common.primitives.Pair;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The GRU layer implementation for {@link GRU}: PyTorch {@code nn.GRU} equations,
+ * <pre>
+ *   r  = σ(x·W_r + b_ir + h·RW_r + b_hr)
+ *   z  = σ(x·W_z + b_iz + h·RW_z + b_hz)
+ *   n  = g(x·W_n + b_in + r ⊙ (h·RW_n + b_hn))
+ *   h' = (1 − z) ⊙ n + z ⊙ h
+ * </pre>
+ * with the parameter layout of {@link GRUParamInitializer} (gate blocks r, z, n).
+ *
+ * <p>Input/output: [minibatch, size, time] for {@link RNNFormat#NCW}, [minibatch, time, size] for
+ * {@link RNNFormat#NWC}; output size nOut. Internally the sequence is copied once into a time-major matrix so that
+ * the input projections of all steps are a single GEMM (see {@link GRUKernel}).
+ *
+ * <p>Masks [minibatch, time] are handled like DL4J's LSTM: at a masked step the output is zero and the hidden state
+ * carried to the next step is zero, and the step contributes exactly zero gradient to parameters and input.
+ *
+ * <p>State: {@link #rnnTimeStep} continues from the state of the previous call (cleared by
+ * {@link #rnnClearPreviousState}); {@link #rnnActivateUsingStoredState} continues from the truncated-BPTT state, and
+ * the following {@link #tbpttBackpropGradient} back-propagates through that same segment from the same initial
+ * state (the gradient does not flow into earlier segments). The state key is {@value #STATE_KEY_PREV_ACTIVATION}
+ * (hidden state h, [minibatch, nOut]).
+ *
+ * <p>References: Cho et al. 2014 (arXiv:1406.1078); PyTorch {@code torch.nn.GRU} documentation.
+ */
+public class GRULayer extends BaseRecurrentLayer<GRU> {
+
+    /** State-map key of the last hidden state. */
+    public static final String STATE_KEY_PREV_ACTIVATION = "prevAct";
+
+    /** Initial hidden state of the most recent forward pass (null = zeros), reused by back-propagation. */
+    private INDArray lastInitialState;
+
+    public GRULayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    @Override
+    public Type type() {
+        return Type.RECURRENT;
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        lastInitialState = null;
+        return output(runForward(null, training, false, workspaceMgr), workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        INDArray h0 = stateMap.get(STATE_KEY_PREV_ACTIVATION);
+        lastInitialState = h0;
+        GRUForwardPass fp = runForward(h0, false, false, workspaceMgr);
+        stateMap.put(STATE_KEY_PREV_ACTIVATION, detach(fp.lastHidden()));
+        return output(fp, workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
+                                                LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        INDArray h0 = tBpttStateMap.get(STATE_KEY_PREV_ACTIVATION);
+        lastInitialState = h0;
+        GRUForwardPass fp = runForward(h0, training, false, workspaceMgr);
+        if (storeLastForTBPTT) {
+            tBpttStateMap.put(STATE_KEY_PREV_ACTIVATION, detach(fp.lastHidden()));
+        }
+        return output(fp, workspaceMgr);
+    }
+
+    @Override
+    public void rnnClearPreviousState() {
+        super.rnnClearPreviousState();
+        lastInitialState = null;
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        return tbpttBackpropGradient(epsilon, -1, workspaceMgr);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> tbpttBackpropGradient(INDArray epsilon, int tbpttBackLength,
+                                                          LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        GRUForwardPass fp = runForward(lastInitialState, true, true, workspaceMgr);
+        long mb = fp.minibatch();
+        long steps = fp.steps();
+        long nOut = layerConf().getNOut();
+        long nIn = layerConf().getNIn();
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+
+        long[] expected = ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
+        if (!Arrays.equals(epsilon.shape(), expected)) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": epsilon must have shape "
+                    + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
+        }
+        INDArray eps3 = ncw ? epsilon.permute(2, 0, 1) : epsilon.permute(1, 0, 2);
+        INDArray dOut = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, eps3.castTo(dataType), 'c')
+                .reshape('c', steps * mb, nOut);
+
+        long firstStep = tbpttBackLength > 0 ? Math.max(0, steps - tbpttBackLength) : 0;
+        GRUWeights weights = weights(true, workspaceMgr);
+        GRUWeights grads = GRUWeights.of(gradientViews);
+        INDArray dx = GRUKernel.backward(fp, dOut, firstStep, weights, grads,
+                layerConf().getActivationFn(), layerConf().getGateActivationFn(), workspaceMgr);
+
+        INDArray dx3 = dx.reshape('c', steps, mb, nIn);
+        INDArray epsOut;
+        if (ncw) {
+            epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, nIn, steps}, 'f');
+            epsOut.assign(dx3.permute(1, 2, 0));
+        } else {
+            epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, steps, nIn}, 'c');
+            epsOut.assign(dx3.permute(1, 0, 2));
+        }
+        weightNoiseParams.clear();
+
+        Gradient g = new DefaultGradient(gradientsFlattened);
+        Map<String, INDArray> byKey = new LinkedHashMap<>();
+        byKey.put(GRUParamInitializer.INPUT_WEIGHT_KEY, grads.w());
+        byKey.put(GRUParamInitializer.RECURRENT_WEIGHT_KEY, grads.rw());
+        byKey.put(GRUParamInitializer.BIAS_KEY, grads.b());
+        byKey.put(GRUParamInitializer.RECURRENT_BIAS_KEY, grads.rb());
+        byKey.forEach((k, v) -> g.gradientForVariable().put(k, v));
+        epsOut = backpropDropOutIfPresent(epsOut);
+        return new Pair<>(g, epsOut);
+    }
+
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArray(INDArray maskArray, MaskState currentMaskState,
+                                                          int minibatchSize) {
+        // As DL4J's LSTM: the mask is used inside the layer (set via setMaskArray) and passed through unchanged.
+        return new Pair<>(maskArray, MaskState.Passthrough);
+    }
+
+    private GRUForwardPass runForward(INDArray h0, boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
+        assertInputSet(forBackprop);
+        if (input.rank() != 3) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": expected 3-d input ("
+                    + getDataFormat() + "), got rank " + input.rank() + " with shape " + Arrays.toString(input.shape()));
+        }
+        applyDropOutIfNecessary(training, mgr);
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+        INDArray in = input.dataType() == dataType ? input : input.castTo(dataType);
+        long mb = in.size(0);
+        long steps = ncw ? in.size(2) : in.size(1);
+        long nIn = ncw ? in.size(1) : in.size(2);
+        if (nIn != layerConf().getNIn()) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": input size must be nIn="
+                    + layerConf().getNIn() + " along the " + (ncw ? "second (NCW)" : "third (NWC)")
+                    + " dimension, got shape " + Arrays.toString(in.shape()));
+        }
+        ArrayType ws = forBackprop ? ArrayType.BP_WORKING_MEM : ArrayType.FF_WORKING_MEM;
+        INDArray x = mgr.dup(ws, ncw ? in.permute(2, 0, 1) : in.permute(1, 0, 2), 'c').reshape('c', steps * mb, nIn);
+        INDArray mask = timeMajorMask(mb, steps, ws, mgr);
+        INDArray initial = checkedState(h0, mb);
+        return GRUKernel.forward(x, mb, steps, weights(training, mgr), initial, mask,
+                layerConf().getActivationFn(), layerConf().getGateActivationFn(), training, forBackprop, mgr);
+    }
+
+    private INDArray output(GRUForwardPass fp, LayerWorkspaceMgr mgr) {
+        long mb = fp.minibatch();
+        long steps = fp.steps();
+        long nOut = layerConf().getNOut();
+        INDArray h3 = fp.outputs().reshape('c', steps, mb, nOut);
+        INDArray out;
+        if (getDataFormat() == RNNFormat.NWC) {
+            out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {mb, steps, nOut}, 'c');
+            out.assign(h3.permute(1, 0, 2));
+        } else {
+            out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, new long[] {mb, nOut, steps}, 'f');
+            out.assign(h3.permute(1, 2, 0));
+        }
+        return out;
+    }
+
+    private INDArray timeMajorMask(long mb, long steps, ArrayType ws, LayerWorkspaceMgr mgr) {
+        if (maskArray == null) {
+            return null;
+        }
+        if (maskArray.rank() != 2 || maskArray.size(0) != mb || maskArray.size(1) != steps) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": mask must have shape [" + mb + ", "
+                    + steps + "] (minibatch, time), got " + Arrays.toString(maskArray.shape()));
+        }
+        INDArray m = maskArray.dataType() == dataType ? maskArray : maskArray.castTo(dataType);
+        return mgr.dup(ws, m.transpose(), 'c').reshape('c', steps * mb, 1);
+    }
+
+    private INDArray checkedState(INDArray h0, long mb) {
+        if (h0 == null) {
+            return null;
+        }
+        long nOut = layerConf().getNOut();
+        if (h0.rank() != 2 || h0.size(0) != mb || h0.size(1) != nOut) {
+            throw new IllegalStateException("GRU layer " + layerId() + ": stored state has shape "
+                    + Arrays.toString(h0.shape()) + " but this input needs [" + mb + ", " + nOut
+                    + "]; call rnnClearPreviousState() when the minibatch size changes");
+        }
+        return h0.dataType() == dataType ? h0 : h0.castTo(dataType);
+    }
+
+    private GRUWeights weights(boolean training, LayerWorkspaceMgr mgr) {
+        return new GRUWeights(getParamWithNoise(GRUParamInitializer.INPUT_WEIGHT_KEY, training, mgr),
+                getParamWithNoise(GRUParamInitializer.RECURRENT_WEIGHT_KEY, training, mgr),
+                getParamWithNoise(GRUParamInitializer.BIAS_KEY, training, mgr),
+                getParamWithNoise(GRUParamInitializer.RECURRENT_BIAS_KEY, training, mgr));
+    }
+
+    private static INDArray detach(INDArray a) {
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return a.dup('c');
+        }
+    }
+}
