@@ -49,15 +49,25 @@ public final class ClipByNorm implements ClipStrategy {
     private final Scope scope;
 
     /** Clips the p-norm of each group of {@code scope} to {@code maxNorm}. */
-    @JsonCreator
-    public ClipByNorm(@JsonProperty("maxNorm") double maxNorm, @JsonProperty("p") double p,
-                      @JsonProperty("scope") Scope scope) {
+    public ClipByNorm(double maxNorm, double p, Scope scope) {
         this.maxNorm = Check.positiveFinite("maxNorm", maxNorm);
         if (!(p >= 1.0)) {
             throw Check.outOfRange("p", p, "must be >= 1 (or +Infinity for the max norm)");
         }
         this.p = p;
         this.scope = Check.notNull("scope", scope);
+    }
+
+    /** From JSON: a missing {@code p} means {@value #DEFAULT_P}; the scope must be given. */
+    @JsonCreator
+    static ClipByNorm fromJson(@JsonProperty("maxNorm") double maxNorm, @JsonProperty("p") Double p,
+                               @JsonProperty("scope") Scope scope) {
+        return new ClipByNorm(maxNorm, p == null ? DEFAULT_P : p, scope);
+    }
+
+    /** Java deserialisation goes through the constructor's validation too. */
+    private Object readResolve() {
+        return new ClipByNorm(maxNorm, p, scope);
     }
 
     @Override

@@ -49,6 +49,11 @@ public final class ClipByValue implements ClipStrategy {
         return new ClipByValue(-c, c);
     }
 
+    /** Java deserialisation goes through the constructor's validation too. */
+    private Object readResolve() {
+        return new ClipByValue(lo, hi);
+    }
+
     @Override
     public void apply(ClipStep step) {
         for (int i : step.members()) {

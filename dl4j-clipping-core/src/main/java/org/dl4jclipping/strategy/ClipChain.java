@@ -38,6 +38,11 @@ public final class ClipChain implements ClipStrategy {
         this.strategies = List.copyOf(strategies);
     }
 
+    /** Java deserialisation goes through the constructor's validation too. */
+    private Object readResolve() {
+        return new ClipChain(strategies);
+    }
+
     @Override
     public void apply(ClipStep step) {
         for (ClipStrategy s : strategies) {

@@ -45,6 +45,11 @@ public final class NonFinitePolicy implements ClipStrategy {
         this.action = Check.notNull("action", action);
     }
 
+    /** Java deserialisation goes through the constructor's validation too. */
+    private Object readResolve() {
+        return new NonFinitePolicy(action);
+    }
+
     @Override
     public void apply(ClipStep step) {
         int[] all = step.members();

@@ -31,6 +31,11 @@ public final class ZeroOut implements ClipStrategy {
         this.threshold = Check.positiveFinite("threshold", threshold);
     }
 
+    /** Java deserialisation goes through the constructor's validation too. */
+    private Object readResolve() {
+        return new ZeroOut(threshold);
+    }
+
     @Override
     public void apply(ClipStep step) {
         for (int i : step.members()) {

@@ -8,7 +8,6 @@ import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.ByteBuffer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,14 +19,12 @@ import org.junit.jupiter.api.Test;
  * {@code s = min(1, -1 / (n + 1e-6)) < 0} and multiplies the gradient by a negative number: the update turns
  * into gradient ascent, silently.
  *
- * <p>Expected once fixed: reading the patched stream throws ({@link InvalidObjectException}, or an
+ * <p>Reading the patched stream throws ({@link InvalidObjectException}, or an
  * {@link IllegalArgumentException} from the shared validation), naming {@code maxNorm} and {@code -1.0}.
  */
 class JavaDeserializationValidationTest {
 
     @Test
-    @Disabled("production bug: Java deserialisation skips validation (ClipByNorm maxNorm = -1.0 accepted); "
-            + "enable when src/main validates in readResolve/readObject")
     void javaDeserialization_invalidMaxNorm_isRejected() throws Exception {
         // a valid strategy, serialised; then its maxNorm (1.2345, 8 bytes big-endian in the stream) patched to -1.0
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
