@@ -11,6 +11,8 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
 
 /**
  * The in-place array kernels of the engine, each one pass over one view, each exact to float64 rounding.
+ * {@link #norm2}, {@link #scale} and {@link #floatBelow} are public for the weight constraints of
+ * {@code org.dl4jclipping.constraint}; the rest is internal.
  *
  * <p>Why these calls (measured, see {@code docs/performance.md}):
  * <ul>
@@ -26,13 +28,13 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  *       float on the safe side ({@link #floatBelow}, {@link #floatAbove}).</li>
  * </ul>
  */
-final class Kernels {
+public final class Kernels {
 
     private Kernels() {
     }
 
     /** Euclidean norm of the view; 0 for an empty view; NaN or +Inf when an element is. */
-    static double norm2(INDArray a) {
+    public static double norm2(INDArray a) {
         if (a.length() == 0) {
             return 0.0;
         }
@@ -59,7 +61,7 @@ final class Kernels {
     }
 
     /** {@code a <- s * a} in place. */
-    static void scale(INDArray a, double s) {
+    public static void scale(INDArray a, double s) {
         if (a.length() == 0) {
             return;
         }
@@ -98,7 +100,7 @@ final class Kernels {
      * The largest value of the array's type that is {@code <= t}: for float data {@code x > floatBelow(t)} in
      * float arithmetic is exactly {@code x > t} in real arithmetic.
      */
-    static double floatBelow(double t, DataType type) {
+    public static double floatBelow(double t, DataType type) {
         if (type != DataType.FLOAT) {
             return t;
         }
