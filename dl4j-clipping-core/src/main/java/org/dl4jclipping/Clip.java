@@ -1,12 +1,15 @@
 package org.dl4jclipping;
 
 import java.util.Arrays;
+import org.dl4jclipping.strategy.AdaptiveGradientClip;
+import org.dl4jclipping.strategy.AutoClip;
 import org.dl4jclipping.strategy.ClipByNorm;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
 import org.dl4jclipping.strategy.ClipStrategy;
 import org.dl4jclipping.strategy.NonFinitePolicy;
 import org.dl4jclipping.strategy.Scope;
+import org.dl4jclipping.strategy.ZClip;
 import org.dl4jclipping.strategy.ZeroOut;
 
 /**
@@ -75,6 +78,27 @@ public final class Clip {
     /** A non-finite gradient fails the step, naming layer, parameter and iteration (also the default). */
     public static NonFinitePolicy failOnNonFinite() {
         return new NonFinitePolicy(NonFinitePolicy.Action.FAIL);
+    }
+
+    /**
+     * AGC: each unit's gradient clipped to {@code clipFactor} times its weights' norm; output layer excluded.
+     * See {@link AdaptiveGradientClip}.
+     */
+    public static AdaptiveGradientClip agc(double clipFactor) {
+        return AdaptiveGradientClip.of(clipFactor);
+    }
+
+    /**
+     * AutoClip: global-norm clipping at the {@code percentile}-th percentile of the global norms seen so far
+     * (last {@value AutoClip#DEFAULT_WINDOW}). See {@link AutoClip}.
+     */
+    public static AutoClip autoClip(double percentile) {
+        return new AutoClip(percentile, AutoClip.DEFAULT_WINDOW);
+    }
+
+    /** ZClip with the reference's defaults (z-score 2.5, alpha 0.97, warm-up 25, cap 1.0). See {@link ZClip}. */
+    public static ZClip zClip() {
+        return ZClip.builder().build();
     }
 
     /** The strategies applied in order, each on the output of the one before. See {@link ClipChain}. */

@@ -41,7 +41,8 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *
  * <p>Value-based {@code equals}/{@code hashCode} (DL4J merges updater blocks by equality), JSON-serialisable with
  * ND4J's shaded Jackson, Java-serialisable. Learning rate and schedule calls go to the wrapped updater; the
- * state size is the wrapped updater's (fixed strategies keep no state).
+ * state is the wrapped updater's followed by the strategy's (adaptive strategies' history and statistics, so
+ * that checkpoints keep them; fixed strategies keep none).
  */
 @Getter
 @EqualsAndHashCode
@@ -74,18 +75,33 @@ public final class ClippingUpdater implements IUpdater {
         }
     }
 
+    /**
+     * The wrapped updater's state, then the strategy's ({@link ClipStrategy#stateSize()}, 0 for fixed strategies):
+     * adaptive state lives in the network's updater state, which {@code ModelSerializer} saves.
+     *
+     * <p>DL4J asks this once per parameter of an updater block and sums the answers, so a block of {@code V}
+     * parameters holds {@code V} strategy slots after the wrapped updater's state; the rule's state is the last
+     * slot of its first block (see {@link ClippingGradientUpdater}).
+     */
     @Override
     public long stateSize(long numParams) {
-        return updater.stateSize(numParams);
+        return updater.stateSize(numParams) + strategy.stateSize();
     }
 
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
-        return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+        if (strategy.stateSize() == 0) {
+            return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+        }
+        return new ClippingGradientUpdater(this, viewArray, initializeViewArray);
     }
 
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
+        if (strategy.stateSize() > 0) {
+            throw new UnsupportedOperationException("a stateful strategy (" + strategy + ") keeps its state in the "
+                    + "updater state view; DL4J's map-based updater state is not supported for it");
+        }
         return new ClippingGradientUpdater(this, updater.instantiate(updaterState, initializeStateArrays));
     }
 

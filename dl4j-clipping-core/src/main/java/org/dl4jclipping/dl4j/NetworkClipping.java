@@ -78,6 +78,8 @@ final class NetworkClipping {
         GradientLayout.Builder layout = GradientLayout.builder();
         Map<ClipStrategy, List<Integer>> members = new LinkedHashMap<>();
         Map<ClippingGradientUpdater, Boolean> gradientUpdaters = new IdentityHashMap<>();
+        Map<ClipStrategy, INDArray> states = new LinkedHashMap<>();
+        outputLayers(model).forEach(layout::outputLayer);
         int index = 0;
         for (UpdaterBlock block : updater.getUpdaterBlocks()) {
             for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
@@ -99,6 +101,10 @@ final class NetworkClipping {
                     GradientUpdater<?> gu = block.getGradientUpdater();
                     if (gu instanceof ClippingGradientUpdater cgu) {
                         gradientUpdaters.put(cgu, Boolean.TRUE);
+                        if (cgu.strategyState() != null) {
+                            // the first block of a rule keeps the rule's adaptive state
+                            states.putIfAbsent(clipping.getStrategy(), cgu.strategyState());
+                        }
                     }
                 }
                 index++;
@@ -106,10 +112,24 @@ final class NetworkClipping {
         }
         GradientLayout built = layout.build();
         List<ClipRule> rules = new ArrayList<>();
-        members.forEach((strategy, idx) ->
-                rules.add(new ClipRule(strategy, idx.stream().mapToInt(Integer::intValue).toArray(), built)));
+        members.forEach((strategy, idx) -> {
+            ClipRule rule = new ClipRule(strategy, idx.stream().mapToInt(Integer::intValue).toArray(), built);
+            if (states.containsKey(strategy)) {
+                rule.attachState(states.get(strategy));
+            }
+            rules.add(rule);
+        });
         return new NetworkClipping(updater, built, new Clipper(rules, built),
                 List.copyOf(gradientUpdaters.keySet()), miniBatch);
+    }
+
+    /** MultiLayerNetwork: the last layer; ComputationGraph: the layers named as network outputs. */
+    private static List<String> outputLayers(Model model) {
+        if (model instanceof MultiLayerNetwork net) {
+            Layer[] layers = net.getLayers();
+            return layers.length == 0 ? List.of() : List.of(layerName(layers[layers.length - 1]));
+        }
+        return ((ComputationGraph) model).getConfiguration().getNetworkOutputs();
     }
 
     private static String layerName(Trainable layer) {

@@ -6,14 +6,24 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import org.dl4jclipping.strategy.ClipChain;
 import org.dl4jclipping.strategy.ClipStrategy;
 import org.dl4jclipping.strategy.Scope;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * A strategy and the parameters it applies to: how one network clips different layers differently (a tighter
  * norm on the recurrent layers, value clipping on the embedding, ...). Within a rule, {@link Scope#GLOBAL}
  * means every member of the rule, {@link Scope#LAYER} each member layer, {@link Scope#PARAMETER} each member.
  * When one strategy covers the whole network, its only rule holds every trainable parameter.
+ *
+ * <p>A rule also holds the state of its stateful strategies (AutoClip's history, ZClip's statistics): one flat
+ * array of {@link ClipStrategy#stateSize()} elements, split among the strategies of a chain in order. By default
+ * the rule owns a fresh double array; an integration can {@link #attachState(INDArray) attach} a view of its own
+ * storage instead (DL4J's updater state, which checkpoints save).
  */
 public final class ClipRule {
 
@@ -22,6 +32,9 @@ public final class ClipRule {
     private final int[][] parameterGroups;
     private final int[][] layerGroups;
     private final int[][] globalGroup;
+    private final List<ClipStrategy> stateful = new ArrayList<>();
+    private final List<Long> offsets = new ArrayList<>();
+    private INDArray[] stateViews;
 
     /**
      * A rule applying {@code strategy} to the parameters {@code members} (indices into the layout, in order).
@@ -41,6 +54,28 @@ public final class ClipRule {
         layerGroups = byLayer.values().stream()
                 .map(g -> g.stream().mapToInt(Integer::intValue).toArray()).toArray(int[][]::new);
         globalGroup = new int[][] {this.members};
+        collectStateful(strategy, new long[1]);
+        if (strategy.stateSize() > 0) {
+            attachState(Nd4j.zeros(DataType.DOUBLE, strategy.stateSize()));
+        }
+    }
+
+    private void collectStateful(ClipStrategy s, long[] offset) {
+        if (s instanceof ClipChain chain) {
+            for (ClipStrategy member : chain.getStrategies()) {
+                collectStateful(member, offset);
+            }
+        } else if (s.stateSize() > 0) {
+            for (ClipStrategy seen : stateful) {
+                if (seen == s) {
+                    throw new IllegalArgumentException("strategy " + s + " appears twice in one chain: a stateful "
+                            + "strategy needs its own instance per position");
+                }
+            }
+            stateful.add(s);
+            offsets.add(offset[0]);
+            offset[0] += s.stateSize();
+        }
     }
 
     /** A rule applying {@code strategy} to every parameter of {@code layout}. */
@@ -48,6 +83,34 @@ public final class ClipRule {
         int[] all = new int[layout.size()];
         Arrays.setAll(all, i -> i);
         return new ClipRule(strategy, all, layout);
+    }
+
+    /**
+     * Makes the rule keep its strategies' state in {@code state}, a vector of exactly
+     * {@code strategy().stateSize()} elements (float or double; all zeros is the fresh state).
+     */
+    public void attachState(INDArray state) {
+        long size = strategy.stateSize();
+        if (state == null || state.length() != size) {
+            throw new IllegalArgumentException("state has length " + (state == null ? "null" : state.length())
+                    + ", the strategy " + strategy + " needs " + size);
+        }
+        INDArray flat = state.reshape(size);
+        stateViews = new INDArray[stateful.size()];
+        for (int k = 0; k < stateful.size(); k++) {
+            long from = offsets.get(k);
+            stateViews[k] = flat.get(NDArrayIndex.interval(from, from + stateful.get(k).stateSize()));
+        }
+    }
+
+    /** The state view of a stateful strategy of this rule. */
+    INDArray stateOf(ClipStrategy s) {
+        for (int k = 0; k < stateful.size(); k++) {
+            if (stateful.get(k) == s) {
+                return stateViews[k];
+            }
+        }
+        throw new IllegalStateException("strategy " + s + " keeps no state in this rule");
     }
 
     /** The strategy. */

@@ -23,6 +23,9 @@ public final class ClipStep {
     private final double[] l2;      // L2 norm of the view (raw units)
     private final boolean[] l2Known;
     private final double[] divisor; // gradient = view / divisor
+    private final INDArray[][] gradientUnits;
+    private final INDArray[][] parameterUnits;
+    private double[] work = new double[16];
     private final double[] scratch;
     private long iteration;
     private boolean skipped;
@@ -35,6 +38,8 @@ public final class ClipStep {
         this.l2Known = new boolean[layout.size()];
         this.scratch = new double[layout.size()];
         this.divisor = new double[layout.size()];
+        this.gradientUnits = new INDArray[layout.size()][];
+        this.parameterUnits = new INDArray[layout.size()][];
     }
 
     void begin(long iteration, double batchDivisor) {
@@ -122,6 +127,41 @@ public final class ClipStep {
         return Norms.combine(scratch, group, p);
     }
 
+    /**
+     * The state view of a stateful strategy of the running rule ({@code self.stateSize()} elements; zeros when
+     * fresh). Strategies read and write it in place; it persists between steps.
+     */
+    public INDArray state(org.dl4jclipping.strategy.ClipStrategy self) {
+        return rule.stateOf(self);
+    }
+
+    /** A reusable scratch array of at least {@code n} doubles (contents undefined). */
+    public double[] scratch(int n) {
+        if (work.length < n) {
+            work = new double[Math.max(n, 2 * work.length)];
+        }
+        return work;
+    }
+
+    /**
+     * Views of parameter {@code i}'s units (gradient when {@code ofGradient}, else parameter values), computed
+     * once: a column of a rank-2 {@code [nIn, nOut]} array (DL4J's dense and recurrent weights), a slice along
+     * dimension 0 of rank-3 and rank-4 arrays ({@code [out, in, kh, kw]} convolution weights: an output channel),
+     * and the whole array for vectors and {@code [1, n]} biases.
+     */
+    public INDArray[] units(int i, boolean ofGradient) {
+        INDArray[][] cache = ofGradient ? gradientUnits : parameterUnits;
+        if (cache[i] == null) {
+            ParamGradient p = layout.param(i);
+            INDArray a = ofGradient ? p.gradient() : p.parameter();
+            if (a == null) {
+                throw new IllegalStateException("parameter " + p.key() + " has no parameter view");
+            }
+            cache[i] = Units.of(a);
+        }
+        return cache[i];
+    }
+
     /** Whether any member's current gradient holds NaN or +-Inf. */
     public boolean hasNonFinite() {
         for (int i : members()) {
@@ -135,6 +175,25 @@ public final class ClipStep {
     /** Whether parameter {@code i}'s current gradient holds NaN or +-Inf. */
     public boolean isNonFinite(int i) {
         return !Double.isFinite(norm2(i));
+    }
+
+    /** L2 norm of one unit view from {@link #units(int, boolean)}, in gradient units when {@code ofGradient}. */
+    public double unitNorm(int i, INDArray unit, boolean ofGradient) {
+        double n = Kernels.norm2(unit);
+        return ofGradient ? n / divisor[i] : n;
+    }
+
+    /**
+     * Scales one unit of parameter {@code i}'s gradient in place (unit-wise strategies); the report keeps the
+     * smallest unit scale of the parameter.
+     */
+    public void scaleUnit(int i, INDArray gradientUnit, double s) {
+        if (s == 1.0) {
+            return;
+        }
+        Kernels.scale(gradientUnit, s);
+        l2Known[i] = false;
+        report.scale[i] = Math.min(report.scale[i], s);
     }
 
     /** {@code g_i <- s * g_i} in place; a scale of exactly 1 writes nothing. */

@@ -29,8 +29,9 @@ public final class GradientLayout {
     private final int[][] parameterGroups;
     private final int[][] layerGroups;
     private final int[][] globalGroup;
+    private final java.util.Set<String> outputLayers;
 
-    private GradientLayout(List<ParamGradient> params) {
+    private GradientLayout(List<ParamGradient> params, java.util.Set<String> outputLayers) {
         this.params = List.copyOf(params);
         Map<String, List<Integer>> byLayer = new LinkedHashMap<>();
         for (int i = 0; i < params.size(); i++) {
@@ -54,6 +55,16 @@ public final class GradientLayout {
             all[i] = i;
         }
         this.globalGroup = new int[][] {all};
+        this.outputLayers = outputLayers.isEmpty() && !layers.isEmpty()
+                ? java.util.Set.of(layers.get(layers.size() - 1)) : java.util.Set.copyOf(outputLayers);
+    }
+
+    /**
+     * Whether layer {@code l} (an index into {@link #layers()}) is an output layer: as marked by
+     * {@link Builder#outputLayer(String)}, or by default the last layer.
+     */
+    public boolean isOutputLayer(int l) {
+        return outputLayers.contains(layers.get(l));
     }
 
     /** A builder that adds parameters in order. */
@@ -115,8 +126,15 @@ public final class GradientLayout {
     /** Adds parameters in order; {@link #build()} freezes them. */
     public static final class Builder {
         private final List<ParamGradient> params = new ArrayList<>();
+        private final java.util.Set<String> outputLayers = new java.util.LinkedHashSet<>();
 
         private Builder() {
+        }
+
+        /** Marks {@code layer} as an output layer (when none is marked, the last layer is). */
+        public Builder outputLayer(String layer) {
+            outputLayers.add(layer);
+            return this;
         }
 
         /** Adds one parameter; {@code parameter} may be {@code null} when no strategy reads weights. */
@@ -145,7 +163,7 @@ public final class GradientLayout {
 
         /** The immutable layout. */
         public GradientLayout build() {
-            return new GradientLayout(params);
+            return new GradientLayout(params, outputLayers);
         }
     }
 }

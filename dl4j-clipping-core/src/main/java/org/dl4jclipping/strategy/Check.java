@@ -42,6 +42,14 @@ public final class Check {
         return value;
     }
 
+    /** Requires {@code min <= value <= max}. */
+    public static long inRange(String field, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw outOfRange(field, value, "must be in [" + min + ", " + max + "]");
+        }
+        return value;
+    }
+
     /** Requires {@code value >= min}. */
     public static long atLeast(String field, long value, long min) {
         if (value < min) {

@@ -54,6 +54,11 @@ public final class ClipChain implements ClipStrategy {
     }
 
     @Override
+    public int stateSize() {
+        return strategies.stream().mapToInt(ClipStrategy::stateSize).sum();
+    }
+
+    @Override
     public boolean handlesNonFinite() {
         return strategies.stream().anyMatch(ClipStrategy::handlesNonFinite);
     }

@@ -26,6 +26,15 @@ public interface ClipStrategy extends Serializable {
     void apply(ClipStep step);
 
     /**
+     * Number of state elements this strategy keeps between steps (0 for the fixed strategies). The engine gives
+     * the strategy a view of that length through {@link ClipStep#state(ClipStrategy)}; all zeros is the fresh
+     * state. In a DL4J network the state lives in the updater state, so {@code ModelSerializer} saves it.
+     */
+    default int stateSize() {
+        return 0;
+    }
+
+    /**
      * Whether this strategy (or one inside it) decides what happens to NaN and +-Inf gradients. When none does,
      * the engine fails a step whose gradient is not finite.
      */

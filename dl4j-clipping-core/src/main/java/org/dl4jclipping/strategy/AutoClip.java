@@ -1,0 +1,99 @@
+package org.dl4jclipping.strategy;
+
+import lombok.EqualsAndHashCode;
+import lombok.Getter;
+import org.dl4jclipping.engine.ClipStep;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.annotation.JsonCreator;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+/**
+ * AutoClip: global-norm clipping with a threshold that is a percentile of the norms seen so far.
+ *
+ * <p>Each step, as the reference implementation does it:
+ * <pre>
+ *   n_t = global L2 norm of the gradient (over the rule's parameters)
+ *   history.append(n_t)                          (first: step 1 therefore never clips)
+ *   c_t = percentile(history, p)                 (numpy's default linear interpolation, see {@link Percentile})
+ *   s   = min(1, c_t / (n_t + 1e-6)); g <- s * g (PyTorch's clip_grad_norm_ formula; only when s &lt; 1)
+ * </pre>
+ * The history keeps the last {@code window} norms (the reference's is unbounded; its TensorFlow port bounds it at
+ * 10,000, our default {@value #DEFAULT_WINDOW}).
+ *
+ * <p>Parameters: {@code percentile} in (0, 100], default {@value #DEFAULT_PERCENTILE} (the paper's
+ * recommendation); {@code 100} never clips. {@code window} in [1, 1,000,000].
+ *
+ * <p>State ({@code 1 + window} elements): the number of norms appended, then the ring of the last
+ * {@code window} norms. Stored in the network's updater state, so in the network's data type: a float network
+ * keeps float-rounded norms (the count is exact up to 2^24 steps). A non-finite norm fails the step (put a
+ * non-finite policy first) and never enters the history.
+ *
+ * <p>Reference: P. Seetharaman, G. Wichern, B. Pardo, J. Le Roux, "AutoClip: Adaptive Gradient Clipping for
+ * Source Separation Networks", IEEE MLSP 2020, arXiv:2007.14469; code {@code pseeth/autoclip}.
+ *
+ * @see ZClip
+ * @see ClipByNorm
+ */
+@Getter
+@EqualsAndHashCode
+public final class AutoClip implements ClipStrategy {
+
+    private static final long serialVersionUID = 1L;
+
+    /** The paper's recommended percentile. */
+    public static final double DEFAULT_PERCENTILE = 10.0;
+    /** The default history length. */
+    public static final int DEFAULT_WINDOW = 1000;
+    /** The largest history length accepted. */
+    public static final int MAX_WINDOW = 1_000_000;
+
+    private final double percentile;
+    private final int window;
+
+    /** AutoClip at the {@code percentile}-th percentile of the last {@code window} global norms. */
+    @JsonCreator
+    public AutoClip(@JsonProperty("percentile") double percentile, @JsonProperty("window") int window) {
+        this.percentile = Check.inHalfOpen("percentile", percentile, 0.0, 100.0);
+        this.window = (int) Check.inRange("window", window, 1, MAX_WINDOW);
+    }
+
+    private Object readResolve() {
+        return new AutoClip(percentile, window);
+    }
+
+    @Override
+    public int stateSize() {
+        return 1 + window;
+    }
+
+    @Override
+    public void apply(ClipStep step) {
+        int[] all = step.members();
+        double n = step.groupNorm(all, 2.0);
+        if (!Double.isFinite(n)) {
+            throw step.nonFiniteError(all);
+        }
+        INDArray state = step.state(this);
+        long count = (long) state.getDouble(0);
+        state.putScalar(1 + (int) (count % window), n);
+        count++;
+        state.putScalar(0, count);
+        int m = (int) Math.min(count, window);
+        double[] history = step.scratch(m);
+        for (int k = 0; k < m; k++) {
+            history[k] = state.getDouble(1 + k);
+        }
+        double threshold = Percentile.ofSorting(history, m, percentile);
+        double s = Math.min(1.0, threshold / (n + ClipByNorm.EPSILON));
+        if (s < 1.0) {
+            for (int i : all) {
+                step.scale(i, s);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "auto-clip[p=" + percentile + ", window=" + window + "]";
+    }
+}
