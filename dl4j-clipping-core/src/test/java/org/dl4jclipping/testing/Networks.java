@@ -183,6 +183,45 @@ public final class Networks {
                 null);
     }
 
+    /** The MLP with decoupled weight decay {@code weightDecay} (applied after the updater, never clipped). */
+    public static Fixture mlpWithWeightDecay(Function<Double, IUpdater> updater, double weightDecay) {
+        MultiLayerConfiguration conf = base(updater.apply(1.0)).weightDecay(weightDecay).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(5).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(5).nOut(6).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(6).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        return new Fixture("MLP-weightDecay", init(conf), new DataSet(rand(1, BATCH, 4), oneHot(2, BATCH, 3)),
+                null);
+    }
+
+    /** Sequence length and minibatch of {@link #lstmTbptt}. */
+    public static final int TBPTT_T = 12;
+    public static final int TBPTT_BATCH = 3;
+    public static final int TBPTT_LENGTH = 5;
+
+    /**
+     * LSTM(3 -> 4) -> RnnOutputLayer(4 -> 2) with truncated BPTT (forward = backward = 5), 12 time steps,
+     * minibatch 3, no masks: one {@code fit} makes three updates, on segments of 5, 5 and 2 steps.
+     */
+    public static Fixture lstmTbptt(Function<Double, IUpdater> updater) {
+        MultiLayerConfiguration conf = base(updater.apply(1.0)).list()
+                .layer(new LSTM.Builder().nIn(3).nOut(4).activation(Activation.TANH).build())
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(4).nOut(2)
+                        .activation(Activation.SOFTMAX).build())
+                .backpropType(org.deeplearning4j.nn.conf.BackpropType.TruncatedBPTT)
+                .tBPTTForwardLength(TBPTT_LENGTH).tBPTTBackwardLength(TBPTT_LENGTH)
+                .build();
+        INDArray labels = Nd4j.zeros(DataType.DOUBLE, TBPTT_BATCH, 2, TBPTT_T);
+        java.util.Random r = new java.util.Random(13);
+        for (int i = 0; i < TBPTT_BATCH; i++) {
+            for (int s = 0; s < TBPTT_T; s++) {
+                labels.putScalar(new int[] {i, r.nextInt(2), s}, 1.0);
+            }
+        }
+        return new Fixture("LSTM-TBPTT", init(conf), new DataSet(rand(12, TBPTT_BATCH, 3, TBPTT_T), labels), null);
+    }
+
     private static MultiLayerNetwork init(MultiLayerConfiguration conf) {
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
