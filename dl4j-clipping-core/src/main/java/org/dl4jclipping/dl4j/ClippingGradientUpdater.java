@@ -34,6 +34,7 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     private INDArray strategyState;
     private boolean armed;
     private boolean skip;
+    private long armedFor = Long.MIN_VALUE;
 
     /** For a stateless strategy: the wrapped updater is bound at once. */
     ClippingGradientUpdater(ClippingUpdater config, GradientUpdater<?> inner) {
@@ -73,9 +74,20 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
         return strategyState;
     }
 
-    /** Called by the listener once the step's gradient is clipped. */
-    void arm(boolean skipStep) {
+    /**
+     * Called by the listener once the step's gradient is clipped.
+     *
+     * @throws IllegalStateException when this step was already clipped: two ClippingListeners on one network
+     *                               would clip twice
+     */
+    void arm(long iteration, boolean skipStep) {
+        if (armed && armedFor == iteration) {
+            throw new IllegalStateException("Two ClippingListeners clipped iteration " + iteration + " of one "
+                    + "network: the gradient would be clipped twice. Keep one ClippingListener per network "
+                    + "(for a ComputationGraph clone, replace the listeners with setListeners(...)).");
+        }
         this.armed = true;
+        this.armedFor = iteration;
         this.skip = skipStep;
     }
 

@@ -143,9 +143,10 @@ final class NetworkClipping {
     /** Clips the step's gradient (still the minibatch sum) and arms the block updaters. */
     ClipReport clip(Model model) {
         double divisor = miniBatch ? Math.max(1, model.batchSize()) : 1.0;
-        ClipReport report = clipper.clip(iterationOf(model), divisor);
+        long iteration = iterationOf(model);
+        ClipReport report = clipper.clip(iteration, divisor);
         for (ClippingGradientUpdater gu : gradientUpdaters) {
-            gu.arm(report.skipped());
+            gu.arm(iteration, report.skipped());
         }
         return report;
     }
