@@ -3,6 +3,7 @@ package org.dl4jclipping.rnn.models;
 import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.EmbeddingSequenceLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.nd4j.linalg.activations.Activation;
@@ -111,7 +112,8 @@ public final class CharLanguageModel {
             long nIn = vocabularySize;
             boolean first = true;
             if (embedding > 0) {
-                list.layer(new EmbeddingSequenceLayer.Builder().nIn(vocabularySize).nOut(embedding).build());
+                list.layer(new EmbeddingSequenceLayer.Builder().nIn(vocabularySize).nOut(embedding)
+                        .outputDataFormat(RNNFormat.NCW).build());
                 nIn = embedding;
                 first = false;
             }
@@ -121,7 +123,8 @@ public final class CharLanguageModel {
                 first = false;
             }
             list.layer(withDropout(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
-                    .activation(Activation.SOFTMAX).nIn(getWidth()).nOut(vocabularySize).build(), false));
+                    .activation(Activation.SOFTMAX).nIn(getWidth()).nOut(vocabularySize)
+                    .dataFormat(RNNFormat.NCW).build(), false));
             if (tbpttLength > 0) {
                 list.backpropType(BackpropType.TruncatedBPTT).tBPTTForwardLength(tbpttLength)
                         .tBPTTBackwardLength(tbpttLength);
