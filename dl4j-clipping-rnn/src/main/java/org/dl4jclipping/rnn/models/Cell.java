@@ -1,0 +1,42 @@
+package org.dl4jclipping.rnn.models;
+
+import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
+import org.dl4jclipping.rnn.conf.GRU;
+import org.nd4j.linalg.activations.Activation;
+
+/** The recurrent cell of a sequence-model builder. */
+public enum Cell {
+
+    /**
+     * DL4J's {@link org.deeplearning4j.nn.conf.layers.LSTM}: tanh activation, sigmoid gates, forget-gate bias
+     * initialised to 1 (DL4J's default). Four gate blocks: {@code 4·(nIn + nOut + 1)·nOut} parameters.
+     */
+    LSTM {
+        @Override
+        public BaseRecurrentLayer layer(long nIn, long nOut) {
+            return new org.deeplearning4j.nn.conf.layers.LSTM.Builder().nIn(nIn).nOut(nOut)
+                    .activation(Activation.TANH).gateActivationFunction(Activation.SIGMOID).build();
+        }
+    },
+
+    /**
+     * This module's {@link GRU} (PyTorch's {@code nn.GRU} equations): tanh activation, sigmoid gates. Three gate
+     * blocks and two biases: {@code 3·(nIn + nOut + 2)·nOut} parameters, about 3/4 of an LSTM of the same width.
+     */
+    GRU {
+        @Override
+        public BaseRecurrentLayer layer(long nIn, long nOut) {
+            return new org.dl4jclipping.rnn.conf.GRU.Builder().nIn(nIn).nOut(nOut)
+                    .activation(Activation.TANH).gateActivationFunction(Activation.SIGMOID).build();
+        }
+    };
+
+    /**
+     * A new layer configuration of this cell, {@code nIn -> nOut}, data format NCW; everything not set here
+     * (weight init, updater, dropout) comes from the network configuration.
+     *
+     * @param nIn  input size, &gt;= 1
+     * @param nOut hidden size, &gt;= 1
+     */
+    public abstract BaseRecurrentLayer layer(long nIn, long nOut);
+}
