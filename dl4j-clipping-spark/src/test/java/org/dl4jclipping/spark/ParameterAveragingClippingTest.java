@@ -82,9 +82,14 @@ class ParameterAveragingClippingTest {
         assertThat(s.maxNormAfter()).isLessThanOrEqualTo(0.5 + 1e-12);
     }
 
+    /**
+     * The same for a ComputationGraph, with Sgd: in dl4j-spark 1.0.0-M2 a SparkComputationGraph under parameter
+     * averaging does not match one machine with a stateful updater (Adam) even without clipping (checked: 0.017
+     * after the second step, the same with and without clipping), so Adam cannot show clipping's exactness here.
+     */
     @Test
     void oneWorkerEqualsOneMachineGraph() {
-        ComputationGraphConfiguration conf = graph(new ClippingUpdater(new Adam(0.05), Clip.globalNorm(0.5)));
+        ComputationGraphConfiguration conf = graph(new ClippingUpdater(new Sgd(0.05), Clip.globalNorm(0.5)));
         List<DataSet> data = data(2, 5, 10.0);
 
         ComputationGraph local = new ComputationGraph(conf.clone());
@@ -99,7 +104,7 @@ class ParameterAveragingClippingTest {
             local.fit(ds);
             sparkNet.fit(sc.parallelize(List.of(ds), 1));
         }
-        assertThat(maxAbsDiff(sparkNet.getNetwork().params(), local.params())).isLessThanOrEqualTo(1e-12);
+        assertThat(sparkNet.getNetwork().params()).isEqualTo(local.params());
         assertThat(stats.value().steps()).isEqualTo(5);
         assertThat(stats.value().clippedSteps()).isPositive();
     }
