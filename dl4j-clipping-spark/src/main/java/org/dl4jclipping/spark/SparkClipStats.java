@@ -1,5 +1,11 @@
 package org.dl4jclipping.spark;
 
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.Consumer;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
@@ -23,6 +29,12 @@ import org.dl4jclipping.engine.ClipReport;
  * for that: each task's copy is sent back with the task's result and merged on the driver. Like every accumulator
  * updated inside a transformation, a task that Spark retries (executor lost, speculation) may count twice.
  *
+ * <p>Reports go to the copy of the task that runs on the reporting thread, else to the newest copy of a running
+ * task in this JVM: under SharedTrainingMaster an executor keeps training the network of its first task (with
+ * that task's listener and accumulator copy) in later tasks, and in ParallelWrapper threads that belong to no
+ * task; a copy whose task has finished has already been sent to the driver, and counts added to it later would be
+ * lost.
+ *
  * <p>Register it before the first {@code fit}; it keeps accumulating over later fits ({@link #reset()} clears it).
  * Thread-safe on executors (several ParallelWrapper threads may report into one copy).
  */
@@ -33,8 +45,12 @@ public final class SparkClipStats extends AccumulatorV2<ClipReport, ClipSummary>
     /** Steps kept one by one by default (the summary counts all of them). */
     public static final int DEFAULT_CAPACITY = 10_000;
 
+    /** Executor-side copies of running tasks, by accumulator id, oldest first. */
+    private static final Map<Long, Deque<SparkClipStats>> LIVE = new ConcurrentHashMap<>();
+
     private final int capacity;
     private ClipSummary summary;
+    private transient long taskAttempt = -1;
 
     /** An accumulator keeping at most {@code capacity} individual steps; register it before use. */
     public SparkClipStats(int capacity) {
@@ -80,8 +96,51 @@ public final class SparkClipStats extends AccumulatorV2<ClipReport, ClipSummary>
         SparkEnv env = SparkEnv.get();
         String executor = env == null ? "driver" : env.executorId();
         int partition = task == null ? -1 : task.partitionId();
-        synchronized (this) {
-            summary.add(report, executor, partition);
+        SparkClipStats target = target(task);
+        synchronized (target) {
+            target.summary.add(report, executor, partition);
+        }
+    }
+
+    private SparkClipStats target(TaskContext task) {
+        if (taskAttempt < 0) {
+            return this;   // on the driver, or never shipped
+        }
+        Deque<SparkClipStats> copies = LIVE.get(id());
+        if (copies == null) {
+            return this;
+        }
+        if (task != null) {
+            for (SparkClipStats c : copies) {
+                if (c.taskAttempt == task.taskAttemptId()) {
+                    return c;
+                }
+            }
+        }
+        SparkClipStats newest = copies.peekLast();
+        return newest != null ? newest : this;
+    }
+
+    private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+        in.defaultReadObject();
+        TaskContext task = TaskContext.get();
+        if (task != null) {   // an executor-side copy, registered with its task by AccumulatorV2.readObject
+            long id;
+            try {
+                id = id();
+            } catch (IllegalStateException unregistered) {
+                return;
+            }
+            taskAttempt = task.taskAttemptId();
+            Deque<SparkClipStats> copies = LIVE.computeIfAbsent(id, k -> new ConcurrentLinkedDeque<>());
+            copies.addLast(this);
+            task.addTaskCompletionListener(new org.apache.spark.util.TaskCompletionListener() {
+                @Override
+                public void onTaskCompletion(TaskContext context) {
+                    copies.remove(SparkClipStats.this);
+                    LIVE.computeIfPresent(id, (k, d) -> d.isEmpty() ? null : d);
+                }
+            });
         }
     }
 

@@ -49,6 +49,10 @@ class SharedTrainingClippingTest {
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(7).build();
     }
 
+    /**
+     * All steps reach the driver, although an executor keeps training the network (and listener) of its first
+     * task in later tasks: SparkClipStats routes reports to a running task's copy.
+     */
     @Test
     void everyStepOfEveryWorkerIsClippedAndReported() {
         double maxNorm = 0.05;
