@@ -1,5 +1,6 @@
 package org.dl4jclipping.dl4j;
 
+import java.io.Serializable;
 import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -35,8 +36,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * each network's clipping apart, so nothing is shared between networks but the consumers, which are called under
  * a lock. Listeners are not part of a configuration: add it again after {@code ModelSerializer} restore or
  * {@code clone()}; without it the first {@code fit} fails with a message saying so.
+ *
+ * <p>Java-serialisable (Spark ships listeners to the executors): the consumers travel with it and must be
+ * serialisable themselves; the per-network state does not (it is rebuilt on the first step).
  */
-public class ClippingListener extends BaseTrainingListener {
+public class ClippingListener extends BaseTrainingListener implements Serializable {
 
     private static final long serialVersionUID = 1L;
 
