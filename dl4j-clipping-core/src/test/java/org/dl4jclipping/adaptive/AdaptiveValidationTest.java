@@ -134,14 +134,14 @@ class AdaptiveValidationTest {
     @MethodSource("factoryCases")
     void factoryOrBuilder_invalid_throwsNamingFieldValueAndRange(Case c) {
         assertThatThrownBy(c.factory()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(c.field() + " = " + c.value()).hasMessageContaining(c.rule());
+                .hasMessageContaining(c.field() + " ").hasMessageContaining(c.value()).hasMessageContaining(c.rule());
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
     void constructor_invalid_throwsNamingFieldValueAndRange(Case c) {
         assertThatThrownBy(c.constructor()).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(c.field() + " = " + c.value()).hasMessageContaining(c.rule());
+                .hasMessageContaining(c.field() + " ").hasMessageContaining(c.value()).hasMessageContaining(c.rule());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -149,7 +149,7 @@ class AdaptiveValidationTest {
     void json_invalid_rootCauseIsIllegalArgumentNamingFieldValueAndRange(Case c) {
         assertThatThrownBy(() -> MAPPER.readValue(c.json(), ClipStrategy.class))
                 .rootCause().isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining(c.field() + " = " + c.value()).hasMessageContaining(c.rule());
+                .hasMessageContaining(c.field() + " ").hasMessageContaining(c.value()).hasMessageContaining(c.rule());
     }
 
     @Test
