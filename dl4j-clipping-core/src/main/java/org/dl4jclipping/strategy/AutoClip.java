@@ -15,8 +15,12 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *   n_t = global L2 norm of the gradient (over the rule's parameters)
  *   history.append(n_t)                          (first: step 1 therefore never clips)
  *   c_t = percentile(history, p)                 (numpy's default linear interpolation, see {@link Percentile})
- *   s   = min(1, c_t / (n_t + 1e-6)); g <- s * g (PyTorch's clip_grad_norm_ formula; only when s &lt; 1)
+ *   if n_t &gt; c_t:  g &lt;- g * c_t / (n_t + 1e-6)   (PyTorch's clip_grad_norm_ factor, ZClip's guard)
  * </pre>
+ * <i>Deliberate difference</i> from the literal reference, which calls {@code clip_grad_norm_(c_t)} and so
+ * multiplies by {@code n_t / (n_t + 1e-6)} whenever {@code n_t} is the percentile itself (always at step 1, and at
+ * every new maximum with {@code p = 100}): a norm at or below the threshold is left bit-identical here, so step 1
+ * and {@code p = 100} never clip, as the paper intends. Above the threshold the factor is the reference's.
  * The history keeps the last {@code window} norms (the reference's is unbounded; its TensorFlow port bounds it at
  * 10,000, our default {@value #DEFAULT_WINDOW}).
  *
@@ -84,8 +88,8 @@ public final class AutoClip implements ClipStrategy {
             history[k] = state.getDouble(1 + k);
         }
         double threshold = Percentile.ofSorting(history, m, percentile);
-        double s = Math.min(1.0, threshold / (n + ClipByNorm.EPSILON));
-        if (s < 1.0) {
+        if (n > threshold) {
+            double s = threshold / (n + ClipByNorm.EPSILON);
             for (int i : all) {
                 step.scale(i, s);
             }
