@@ -90,11 +90,12 @@ final class NetworkClipping {
                     continue; // not trained: BatchNorm statistics, frozen layers
                 }
                 String name = layerName(layer);
-                INDArray grad = ps.getGradView();
+                INDArray values = shapedParam(layer, param, ps.getParamView());
+                INDArray grad = shapedLike(ps.getGradView(), values);
                 if (miniBatch && layer.updaterDivideByMinibatch(param)) {
-                    layout.addSummed(name, param, grad, ps.getParamView());
+                    layout.addSummed(name, param, grad, values);
                 } else {
-                    layout.add(name, param, grad, ps.getParamView());
+                    layout.add(name, param, grad, values);
                 }
                 if (config instanceof ClippingUpdater clipping) {
                     members.computeIfAbsent(clipping.getStrategy(), s -> new ArrayList<>()).add(index);
@@ -121,6 +122,32 @@ final class NetworkClipping {
         });
         return new NetworkClipping(updater, built, new Clipper(rules, built),
                 List.copyOf(gradientUpdaters.keySet()), miniBatch);
+    }
+
+    /**
+     * The parameter in its own shape ({@code [nIn, nOut]}, {@code [out, in, kh, kw]}, ...), as the layer's
+     * parameter table holds it: unit-wise strategies need the shape; the updater block's view is a flat row.
+     */
+    private static INDArray shapedParam(Trainable layer, String param, INDArray flat) {
+        INDArray shaped = layer.paramTable(false).get(param);
+        return shaped != null && shaped.length() == flat.length() && sameMemory(shaped, flat) ? shaped : flat;
+    }
+
+    /**
+     * The flat gradient row viewed in the parameter's shape and order (DL4J lays out a parameter's gradient in the
+     * flattened gradient exactly as the parameter in the flattened parameters), or the flat row when ND4J could
+     * only give a copy.
+     */
+    private static INDArray shapedLike(INDArray flatGrad, INDArray values) {
+        if (values.rank() == flatGrad.rank() && java.util.Arrays.equals(values.shape(), flatGrad.shape())) {
+            return flatGrad;
+        }
+        INDArray shaped = flatGrad.reshape(values.ordering(), values.shape());
+        return sameMemory(shaped, flatGrad) ? shaped : flatGrad;
+    }
+
+    private static boolean sameMemory(INDArray a, INDArray b) {
+        return a.data().addressPointer().address() == b.data().addressPointer().address();
     }
 
     /** MultiLayerNetwork: the last layer; ComputationGraph: the layers named as network outputs. */

@@ -18,7 +18,6 @@ import org.dl4jclipping.engine.GradientLayout;
 import org.dl4jclipping.strategy.AdaptiveGradientClip;
 import org.dl4jclipping.testing.Networks;
 import org.dl4jclipping.testing.UnclippedGradient;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -213,14 +212,10 @@ class AgcTest {
     }
 
     /**
-     * Disabled: fails on 8 of 9 cases because of a production bug outside the strategy. {@code NetworkClipping}
-     * builds the layout from DL4J's updater-block views ({@code ParamState.getGradView()/getParamView()}), which
-     * are flat {@code [1, n]} row vectors, not the parameter's shape; {@code Units.of} treats {@code [1, n]} as a
-     * bias, so in a network AGC takes one norm per parameter tensor instead of one per unit. (Checked: with the
-     * reference's units set to the whole tensor, the same cases pass.) Fix in {@code NetworkClipping.of}: reshape
-     * both views to the layer's parameter shape and order ({@code layer.getParam(param)}), then re-enable.
+     * Regression: DL4J's updater-block views are flat {@code [1, n]} rows; before {@code NetworkClipping} viewed
+     * them in the parameter's shape, AGC in a network took one norm per parameter tensor instead of one per unit
+     * and this test failed on 8 of its 9 cases.
      */
-    @Disabled("NetworkClipping passes flat [1, n] updater-block views: AGC is per tensor, not per unit, in networks")
     @ParameterizedTest(name = "{0}, {1}")
     @MethodSource("networks")
     void network_sgdUpdate_isMinusLrTimesAgcOfTheMeanGradient(NetworkCase network, Variant variant) {
