@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
                 "Prints generated samples while training; reports held-out loss (last 10%) in bits per character."})
 final class CharLmCommand extends ExampleCommand {
 
-    @Option(names = "--hidden", description = "Units per recurrent layer (default 128 quick, 256 full).")
+    @Option(names = "--hidden", description = "Units per recurrent layer (default 64 quick, 256 full).")
     Integer hidden;
 
     @Option(names = "--layers", description = "Recurrent layers (default 1 quick, 2 full).")
@@ -30,13 +30,13 @@ final class CharLmCommand extends ExampleCommand {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = out();
-        int h = hidden != null ? hidden : quick ? 128 : 256;
+        int h = hidden != null ? hidden : quick ? 64 : 256;
         int nLayers = layers != null ? layers : quick ? 1 : 2;
         int len = seqLength != null ? seqLength : quick ? 50 : 100;
         int b = batch != null ? batch : 32;
-        int n = steps(300, 4000);
+        int n = steps(120, 4000);
         int sampleEvery = Math.max(1, n / (quick ? 3 : 8));
-        double rate = lr(quick ? 5e-3 : 2e-3);
+        double rate = lr(quick ? 1e-2 : 2e-3);
         ClipSpec clipSpec = clipSpec();
         CharCorpus corpus = CharCorpus.load(data, len);
 
