@@ -115,11 +115,11 @@ final class ForecastCommand extends ExampleCommand {
             target[p] = (float) ((d[t + 1] - ld[0]) / ld[1]);
         }
         int trainPositions = nTrain - 1 - t0;   // targets up to index nTrain-1
-        int window = Math.min(mg ? 100 : 36, trainPositions);
+        int window = Math.min(mg ? 50 : 36, trainPositions);
         int batch = 16;
         int h = hidden != null ? hidden : 32;
-        int nSteps = steps(mg ? 250 : 300, mg ? 1500 : 1500);
-        double rate = lr(5e-3);
+        int nSteps = steps(mg ? 120 : 150, 1500);
+        double rate = lr(1e-2);
         ClipSpec clipSpec = clipSpec();
         out.printf(Locale.ROOT, "forecast: %s, %d values, last %d held out; %s(%d), Adam(%g), clip %s, %d steps%n",
                 name, n, nTest, cell, h, rate, clipSpec, nSteps);
@@ -197,7 +197,9 @@ final class ForecastCommand extends ExampleCommand {
         int from = mg ? Math.max(0, nTrain - 200) : 0;
         double[] xi = java.util.Arrays.copyOfRange(idx, from, n);
         String baseName = s > 0 ? "seasonal naive (value " + s + " steps before)" : "naive (last value)";
-        new Charts.Line("forecast: " + name + ", one step ahead on the held-out " + nTest, "step", "value",
+        new Charts.Line("forecast: " + (data != null ? data.getFileName().toString() : mg ? "Mackey-Glass"
+                : "airline passengers") + ", one step ahead, last " + nTest + " held out", mg || data != null ? "step"
+                : "month since 1949-01", mg || data != null ? "value" : "passengers (thousands)",
                 false, false)
                 .series("actual", xi, java.util.Arrays.copyOfRange(y, from, n), false)
                 .series(cell + " forecast (RMSE " + Data.fmt(rmse) + ")", xi, java.util.Arrays.copyOfRange(fc, from, n), true)
