@@ -56,7 +56,7 @@ final class LrSweepCommand extends ExampleCommand {
         int h = hidden != null ? hidden : quick ? 32 : 64;
         int len = seqLength != null ? seqLength : quick ? 32 : 50;
         int b = batch != null ? batch : quick ? 16 : 32;
-        int n = steps(40, 300);
+        int n = steps(30, 300);
         int k = points != null ? points : quick ? 8 : 15;
         if (k < 2) {
             throw new UserError("--points " + k + ": need at least 2");
