@@ -1,0 +1,222 @@
+package org.dl4jclipping.examples;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.learning.config.Sgd;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The stability experiment: a small character language model trained with plain SGD at learning rates on a log grid
+ * from 1e-3 to 3, once without clipping and once with each clipping strategy. A run diverges when its loss becomes
+ * NaN or exceeds twice its starting loss. Reports, per strategy, the rates that train without divergence.
+ */
+@Command(name = "lr-sweep", mixinStandardHelpOptions = true,
+        description = {"Stability experiment: a small char-LM trained with SGD at learning rates from 1e-3 to 3 (log "
+                + "grid), without clipping and with global-norm, value and (when available) AGC clipping.",
+                "A run diverges when its loss is NaN or exceeds 2x its starting loss. With --clip SPEC, compares "
+                        + "none against SPEC only."})
+final class LrSweepCommand extends ExampleCommand {
+
+    private static final PrintWriter QUIET = new PrintWriter(java.io.Writer.nullWriter());
+    static final double LR_MIN = 1e-3;
+    static final double LR_MAX = 3;
+
+    @Option(names = "--points", description = "Learning rates on the grid (default 8 quick, 15 full).")
+    Integer points;
+
+    @Option(names = "--hidden", description = "Recurrent units (default 32 quick, 64 full).")
+    Integer hidden;
+
+    @Option(names = "--seq-length", description = "Characters per sequence (default 32 quick, 50 full).")
+    Integer seqLength;
+
+    @Option(names = "--batch", description = "Sequences per minibatch (default 16 quick, 32 full).")
+    Integer batch;
+
+    /** One strategy's runs. */
+    record Run(String strategy, double lr, double startLoss, double finalLoss, int divergedAt, StepLog log) {
+        boolean diverged() {
+            return divergedAt > 0;
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = out();
+        int h = hidden != null ? hidden : quick ? 32 : 64;
+        int len = seqLength != null ? seqLength : quick ? 32 : 50;
+        int b = batch != null ? batch : quick ? 16 : 32;
+        int n = steps(30, 300);
+        int k = points != null ? points : quick ? 8 : 15;
+        if (k < 2) {
+            throw new UserError("--points " + k + ": need at least 2");
+        }
+        double[] rates = new double[k];
+        for (int i = 0; i < k; i++) {
+            rates[i] = LR_MIN * Math.pow(LR_MAX / LR_MIN, (double) i / (k - 1));
+        }
+        List<String> strategies = new ArrayList<>();
+        strategies.add("none");
+        String agcNote = null;
+        boolean explicitClip = spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption("--clip");
+        if (explicitClip) {
+            ClipSpec.parse(clip);   // fails early on a bad spec
+            if (!clip.trim().equalsIgnoreCase("none")) {
+                strategies.add(clip.trim().toLowerCase(Locale.ROOT));
+            }
+        } else {
+            strategies.add("global-norm:1.0");
+            strategies.add("value:0.1");
+            if (ClipSpec.isAvailable("agc", "0.01")) {
+                strategies.add("agc:0.01");
+            } else {
+                agcNote = "AGC: not available in this version of dl4j-clipping; left out of the sweep.";
+            }
+        }
+        CharCorpus corpus = CharCorpus.load(data, len);
+        out.printf(Locale.ROOT, "lr-sweep: %s; %s(%d), sequences of %d, batch %d, plain SGD, %d steps per run%n",
+                corpus.name, cell, h, len, b, n);
+        out.printf(Locale.ROOT, "learning rates: %d on a log grid from %s to %s; strategies: %s%n", k, rate(LR_MIN),
+                rate(LR_MAX), String.join(", ", strategies));
+        out.println("a run diverges when its loss is NaN or exceeds 2x its starting loss");
+        if (agcNote != null) {
+            out.println(agcNote);
+        }
+        out.flush();
+
+        List<Run> runs = new ArrayList<>();
+        try (Progress progress = progress("lr-sweep", (long) n * k * strategies.size())) {
+            for (String s : strategies) {
+                ClipSpec clipSpec = ClipSpec.parse(s);
+                for (double lr : rates) {
+                    runs.add(train(corpus, clipSpec, s, lr, h, len, b, n, progress, out));
+                }
+            }
+        }
+
+        Path dir = outDir();
+        List<String> prefixes = runs.stream().map(r -> r.strategy().replace(',', '+') + "," + rate(r.lr())).toList();
+        StepLog.writeCsv(dir.resolve("metrics.csv"), "strategy,lr", prefixes, runs.stream().map(Run::log).toList());
+        writeSummary(dir.resolve("sweep.csv"), runs);
+        String table = table(strategies, rates, runs);
+        Files.writeString(dir.resolve("sweep.md"), table, StandardCharsets.UTF_8);
+        Charts.Line chart = new Charts.Line("lr-sweep: final training loss (" + cell + "(" + h + "), SGD, " + n
+                + " steps); diverged runs drawn at 2x their start", "learning rate", "final loss (bits per character)",
+                true, false);
+        for (String s : strategies) {
+            List<Run> rs = runs.stream().filter(r -> r.strategy().equals(s)).toList();
+            double[] x = rs.stream().mapToDouble(Run::lr).toArray();
+            double[] y = rs.stream().mapToDouble(r -> r.diverged() ? 2 * r.startLoss() : r.finalLoss()).toArray();
+            chart.series(s, x, y, true);
+        }
+        chart.save(dir.resolve("lr-sweep.png"));
+
+        out.println();
+        out.print(table);
+        if (agcNote != null) {
+            out.println(agcNote);
+        }
+        out.println("metrics: " + dir.resolve("metrics.csv") + ", " + dir.resolve("sweep.csv") + ", "
+                + dir.resolve("sweep.md"));
+        out.println("charts:  " + dir.resolve("lr-sweep.png"));
+        out.flush();
+        return 0;
+    }
+
+    private Run train(CharCorpus corpus, ClipSpec clipSpec, String name, double lr, int h, int len, int b, int n,
+                      Progress progress, PrintWriter out) {
+        StepLog log = new StepLog(n);
+        MultiLayerNetwork net = Networks.charLanguageModel(new Networks.Setup(cell, new Sgd(lr), clipSpec, seed),
+                corpus.vocabSize(), h, 1, log);
+        Random random = new Random(seed);   // every run sees the same batches
+        double start = Double.NaN;
+        int divergedAt = 0;
+        int done = 0;
+        for (int step = 1; step <= n; step++) {
+            StepLog.Row row;
+            try {
+                row = fit(net, corpus.batch(random, b, len), log, len * Math.log(2), QUIET);
+            } catch (RuntimeException e) {   // a numerical failure inside DL4J counts as divergence too
+                row = null;
+            }
+            done = step;
+            if (row == null) {
+                log.record(Double.NaN);
+                divergedAt = step;
+                break;
+            }
+            if (step == 1) {
+                start = row.loss();
+            }
+            progress.step(String.format(Locale.ROOT, "%s lr %s", name, rate(lr)));
+            if (!Double.isFinite(row.loss()) || row.loss() > 2 * start) {
+                divergedAt = step;
+                break;
+            }
+        }
+        for (int i = done; i < n; i++) {
+            progress.step(String.format(Locale.ROOT, "%s lr %s", name, rate(lr)));
+        }
+        double fin = divergedAt > 0 ? Double.NaN : log.lastLoss(Math.min(5, n));
+        return new Run(name, lr, start, fin, divergedAt, log);
+    }
+
+    static String table(List<String> strategies, double[] rates, List<Run> runs) {
+        StringBuilder sb = new StringBuilder();
+        sb.append("| strategy | rates without divergence | largest stable rate | best final loss (bits/char) "
+                + "| diverged runs |\n| --- | --- | --- | --- | --- |\n");
+        for (String s : strategies) {
+            List<Run> rs = runs.stream().filter(r -> r.strategy().equals(s)).toList();
+            List<Run> stable = rs.stream().filter(r -> !r.diverged()).toList();
+            String range;
+            String largest;
+            if (stable.isEmpty()) {
+                range = "none";
+                largest = "-";
+            } else {
+                double lo = stable.get(0).lr();
+                double hi = stable.get(stable.size() - 1).lr();
+                boolean contiguous = rs.stream().noneMatch(r -> r.diverged() && r.lr() > lo && r.lr() < hi);
+                range = rate(lo) + " to " + rate(hi) + (contiguous ? "" : " (with gaps)");
+                largest = rate(hi);
+            }
+            Run best = stable.stream().min((x, y) -> Double.compare(x.finalLoss(), y.finalLoss())).orElse(null);
+            String bestText = best == null ? "-" : String.format(Locale.ROOT, "%.3f at %s", best.finalLoss(),
+                    rate(best.lr()));
+            List<String> div = rs.stream().filter(Run::diverged)
+                    .map(r -> rate(r.lr()) + " (step " + r.divergedAt() + ")").toList();
+            sb.append("| ").append(s).append(" | ").append(range).append(" | ").append(largest).append(" | ")
+                    .append(bestText).append(" | ").append(div.isEmpty() ? "-" : String.join(", ", div))
+                    .append(" |\n");
+        }
+        sb.append(String.format(Locale.ROOT, "%nrates: %s%n", String.join(", ",
+                java.util.Arrays.stream(rates).mapToObj(LrSweepCommand::rate).toList())));
+        return sb.toString();
+    }
+
+    private static void writeSummary(Path file, List<Run> runs) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write("strategy,lr,start_loss,final_loss,diverged,diverged_at_step\n");
+            for (Run r : runs) {
+                w.write(String.format(Locale.ROOT, "%s,%s,%.6g,%.6g,%b,%d%n", r.strategy().replace(',', '+'),
+                        rate(r.lr()), r.startLoss(), r.finalLoss(), r.diverged(), r.divergedAt()));
+            }
+        }
+    }
+
+    static String rate(double lr) {
+        return String.format(Locale.ROOT, "%.3g", lr);
+    }
+}
