@@ -71,10 +71,12 @@ final class Fixtures {
         for (long[] shape : shapes) {
             long n = shape[0] * shape[1];
             INDArray v = flat.get(NDArrayIndex.interval(offset, offset + n)).reshape('f', shape);
-            if (v.data().addressPointer().address() != flat.data().addressPointer().address()
-                    || v.offset() != offset) {
-                throw new IllegalStateException("not a view of the flat buffer: " + v.shapeInfoToString());
+            float saved = flat.getFloat(offset + n - 1);
+            v.putScalar(new long[] {shape[0] - 1, shape[1] - 1}, 12345f);
+            if (flat.getFloat(offset + n - 1) != 12345f || v.elementWiseStride() != 1) {
+                throw new IllegalStateException("not a contiguous view of the flat buffer: " + v.shapeInfoToString());
             }
+            flat.putScalar(offset + n - 1, saved);
             views.add(v);
             offset += n;
         }

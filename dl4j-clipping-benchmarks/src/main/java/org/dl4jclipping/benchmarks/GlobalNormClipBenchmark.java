@@ -78,15 +78,15 @@ public class GlobalNormClipBenchmark extends Harness.Kernel {
         }
         clipper = new Clipper(Clip.globalNorm(t), b.build());
         // sanity: the threshold does what its name says, for ours and for DL4J's per-layer path
-        ClipReport r = clipper.clip(0);
-        boolean clipped = r.scale(0) < 1.0;
-        if (clipped != threshold.equals("clipping")) {
-            throw new IllegalStateException("threshold " + threshold + " but scale " + r.scale(0));
-        }
+        boolean clipping = threshold.equals("clipping");
         for (INDArray a : arrays) {
-            if ((a.norm2Number().doubleValue() > t) != clipped) {
+            if ((a.norm2Number().doubleValue() > t) != clipping) {
                 throw new IllegalStateException("an array does not clip like the others: " + a.norm2Number());
             }
+        }
+        ClipReport r = clipper.clip(0);
+        if ((r.scale(0) < 1.0) != clipping) {
+            throw new IllegalStateException("threshold " + threshold + " but scale " + r.scale(0));
         }
         Fixtures.restore(flat, original);
     }
