@@ -1,5 +1,9 @@
 package org.dl4jclipping.engine;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -72,17 +76,30 @@ public final class Kernels {
         }
     }
 
-    /** Number of elements matching the condition (one native pass). */
+    /**
+     * Number of elements matching the condition: one pass. Comparisons ({@code >}, {@code <}, {@code |x| >}),
+     * NaN and infinity tests on equally spaced float or double views take a Java loop over the view's memory;
+     * anything else takes libnd4j's {@code MatchCondition}.
+     */
     static long count(INDArray a, Condition c) {
         if (a.length() == 0) {
             return 0;
         }
-        return Nd4j.getExecutioner().exec(new MatchCondition(a, c)).getLong(0);
+        long n = loopCount(a, c);
+        return n >= 0 ? n : Nd4j.getExecutioner().exec(new MatchCondition(a, c)).getLong(0);
     }
 
-    /** Sets to {@code value} the elements matching the condition, in place. */
+    /**
+     * Sets to {@code value} the elements matching the condition, in place: one pass, writing only the matching
+     * elements (same loop and fallback as {@link #count}).
+     */
     static void replace(INDArray a, double value, Condition c) {
-        BooleanIndexing.replaceWhere(a, value, c);
+        if (a.length() == 0) {
+            return;
+        }
+        if (!loopReplace(a, value, c)) {
+            BooleanIndexing.replaceWhere(a, value, c);
+        }
     }
 
     /** Number of NaN and +-Inf elements (two passes: libnd4j has no "not finite" condition in every op). */
@@ -115,6 +132,192 @@ public final class Kernels {
         }
         float f = (float) t;
         return f < t ? Math.nextUp(f) : f;
+    }
+
+    // ---- Element loops for count and replace ---------------------------------------------------------------
+    //
+    // Why not libnd4j: MatchCondition (a "reduce long" op) measured 5-6x slower than a plain Java loop over the
+    // same memory, and replaceWhere (CompareAndSet) about 1.7x, on 1e7 floats on a loaded 2-core machine (both go
+    // through OpenMP, which collapses under CPU contention; see docs/benchmarks.md). The loop reads the view's
+    // memory in place through a direct NIO buffer (no copy, nothing on the heap but the buffer wrapper).
+    // Comparisons are made in double precision: exact for every float and double element and every threshold,
+    // and NaN matches no comparison, as in libnd4j.
+
+    private static final int GT = 0;
+    private static final int LT = 1;
+    private static final int ABS_GT = 2;
+    private static final int NAN = 3;
+    private static final int INF = 4;
+
+    /** The loop's code for a condition, or -1 when the loop does not handle it. */
+    private static int loopMode(INDArray a, Condition c) {
+        if (a.elementWiseStride() < 1 || (a.dataType() != DataType.FLOAT && a.dataType() != DataType.DOUBLE)) {
+            return -1;
+        }
+        long last = a.offset() + (a.length() - 1) * a.elementWiseStride();
+        if (last >= Integer.MAX_VALUE) {
+            return -1; // NIO buffers index with int
+        }
+        // asNio() exposes the whole underlying buffer, in which the view starts at offset(): check that layout
+        // (capacity, offset, first element) rather than assume it, and fall back to libnd4j when it differs.
+        DataBuffer data = a.data();
+        ByteBuffer bytes = data.asNio();
+        int width = a.dataType() == DataType.FLOAT ? Float.BYTES : Double.BYTES;
+        if (bytes == null || data.offset() != a.offset() || (long) bytes.capacity() < (last + 1) * width) {
+            return -1;
+        }
+        long first = a.dataType() == DataType.FLOAT
+                ? Float.floatToRawIntBits(bytes.order(ByteOrder.nativeOrder()).getFloat((int) a.offset() * width))
+                        - (long) Float.floatToRawIntBits(data.getFloat(0))
+                : Double.doubleToRawLongBits(bytes.order(ByteOrder.nativeOrder()).getDouble((int) a.offset() * width))
+                        - Double.doubleToRawLongBits(data.getDouble(0));
+        if (first != 0) {
+            return -1;
+        }
+        Conditions.ConditionMode mode = c.conditionType();
+        if (mode == null) {
+            return -1;
+        }
+        switch (mode) {
+            case GREATER_THAN:
+                return GT;
+            case LESS_THAN:
+                return LT;
+            case ABS_GREATER_THAN:
+                return ABS_GT;
+            case IS_NAN:
+                return NAN;
+            case IS_INFINITE:
+                return INF;
+            default:
+                return -1;
+        }
+    }
+
+    private static boolean matches(int mode, double x, double v) {
+        switch (mode) {
+            case GT:
+                return x > v;
+            case LT:
+                return x < v;
+            case ABS_GT:
+                return Math.abs(x) > v;
+            case NAN:
+                return x != x;
+            default:
+                return Double.isInfinite(x);
+        }
+    }
+
+    /** The count by a loop, or -1 when the loop does not handle the view or the condition. */
+    private static long loopCount(INDArray a, Condition c) {
+        int mode = loopMode(a, c);
+        if (mode < 0) {
+            return -1;
+        }
+        double v = c.getValue();
+        int start = (int) a.offset();
+        int n = (int) a.length();
+        int ews = (int) a.elementWiseStride();
+        long count = 0;
+        if (a.dataType() == DataType.FLOAT) {
+            FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            float fv = (float) v;
+            if (ews == 1 && fv == v && mode <= ABS_GT) {
+                return countContiguous(f, start, start + n, mode, fv);
+            }
+            switch (mode) {
+                case GT:
+                    for (int k = 0, j = start; k < n; k++, j += ews) {
+                        if (f.get(j) > v) {
+                            count++;
+                        }
+                    }
+                    return count;
+                case LT:
+                    for (int k = 0, j = start; k < n; k++, j += ews) {
+                        if (f.get(j) < v) {
+                            count++;
+                        }
+                    }
+                    return count;
+                case ABS_GT:
+                    for (int k = 0, j = start; k < n; k++, j += ews) {
+                        if (Math.abs(f.get(j)) > v) {
+                            count++;
+                        }
+                    }
+                    return count;
+                default:
+                    for (int k = 0, j = start; k < n; k++, j += ews) {
+                        if (matches(mode, f.get(j), v)) {
+                            count++;
+                        }
+                    }
+                    return count;
+            }
+        }
+        DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        for (int k = 0, j = start; k < n; k++, j += ews) {
+            if (matches(mode, d.get(j), v)) {
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /**
+     * Count over contiguous floats against a float threshold (exact: the threshold is a float), branch-free with
+     * an int counter: 1.7x faster than the general loop (13.8 against 23.5 ms for 1e7 floats, interleaved).
+     */
+    private static long countContiguous(FloatBuffer f, int from, int to, int mode, float v) {
+        int count = 0;
+        switch (mode) {
+            case GT:
+                for (int j = from; j < to; j++) {
+                    count += f.get(j) > v ? 1 : 0;
+                }
+                return count;
+            case LT:
+                for (int j = from; j < to; j++) {
+                    count += f.get(j) < v ? 1 : 0;
+                }
+                return count;
+            default:
+                for (int j = from; j < to; j++) {
+                    count += Math.abs(f.get(j)) > v ? 1 : 0;
+                }
+                return count;
+        }
+    }
+
+    /** The replacement by a loop; false when the loop does not handle the view or the condition. */
+    private static boolean loopReplace(INDArray a, double value, Condition c) {
+        int mode = loopMode(a, c);
+        if (mode < 0) {
+            return false;
+        }
+        double v = c.getValue();
+        int start = (int) a.offset();
+        int n = (int) a.length();
+        int ews = (int) a.elementWiseStride();
+        if (a.dataType() == DataType.FLOAT) {
+            FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            float r = (float) value;
+            for (int k = 0, j = start; k < n; k++, j += ews) {
+                if (matches(mode, f.get(j), v)) {
+                    f.put(j, r);
+                }
+            }
+            return true;
+        }
+        DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        for (int k = 0, j = start; k < n; k++, j += ews) {
+            if (matches(mode, d.get(j), v)) {
+                d.put(j, value);
+            }
+        }
+        return true;
     }
 
     private static boolean isBlasVector(INDArray a) {
