@@ -25,7 +25,7 @@ abstract class ExampleCommand implements Callable<Integer> {
 
     @Option(names = "--clip", paramLabel = "SPEC", defaultValue = "skip-nonfinite,global-norm:1.0",
             description = {"Clipping chain, strategies joined by ',': global-norm:C, layer-norm:C, param-norm:C, value:C, "
-                    + "zero-out:T, skip-nonfinite, zero-nonfinite, agc:L (not in this version), or none. "
+                    + "zero-out:T, skip-nonfinite, zero-nonfinite, agc:L, autoclip:P, zclip, or none. "
                     + "Default: ${DEFAULT-VALUE}."})
     String clip;
 
