@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.dl4jclipping.engine.NonFiniteGradientException;
+import org.dl4jclipping.rnn.models.Cell;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -31,7 +32,7 @@ abstract class ExampleCommand implements Callable<Integer> {
 
     @Option(names = "--cell", paramLabel = "lstm|gru", defaultValue = "lstm",
             description = "Recurrent cell: LSTM (DL4J) or GRU (dl4j-clipping-rnn). Default: ${DEFAULT-VALUE}.")
-    Networks.Cell cell;
+    Cell cell;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (weights and data). Default: ${DEFAULT-VALUE}.")
     long seed;
