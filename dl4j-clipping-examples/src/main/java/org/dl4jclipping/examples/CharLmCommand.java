@@ -7,6 +7,7 @@ import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.learning.config.Adam;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Character language model on tiny Shakespeare (or the user's text). */
@@ -14,6 +15,9 @@ import picocli.CommandLine.Option;
         description = {"Character language model (LSTM or GRU) on tiny Shakespeare or your own text (--data).",
                 "Prints generated samples while training; reports held-out loss (last 10%) in bits per character."})
 final class CharLmCommand extends ExampleCommand {
+
+    @Mixin
+    AdviseOption advise = new AdviseOption();
 
     @Option(names = "--hidden", description = "Units per recurrent layer (default 64 quick, 256 full).")
     Integer hidden;
@@ -59,6 +63,7 @@ final class CharLmCommand extends ExampleCommand {
                 if (row == null) {
                     break;
                 }
+                advise.afterStep(step, n, log, net, out);
                 progress.step(String.format(Locale.ROOT, "loss %.3f bits/char", row.loss()));
                 if (step % sampleEvery == 0 || step == n) {
                     String text = corpus.sample(net, corpus.defaultPrime(), quick || steps != null ? 160 : 300, 0.8,

@@ -19,6 +19,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -38,6 +39,9 @@ import picocli.CommandLine.Option;
                 "Reports held-out accuracy and the confusion matrix. Your own data: --data FILE with lines "
                         + "'label,v1,v2,...' (20% held out)."})
 final class ClassifyCommand extends ExampleCommand {
+
+    @Mixin
+    AdviseOption advise = new AdviseOption();
 
     static final List<String> CLASSES = List.of("normal", "cyclic", "increasing trend", "decreasing trend",
             "upward shift", "downward shift");
@@ -111,6 +115,7 @@ final class ClassifyCommand extends ExampleCommand {
                 if (row == null) {
                     break;
                 }
+                advise.afterStep(step, nSteps, log, net, out);
                 progress.step(String.format(Locale.ROOT, "loss %.4f", row.loss()));
             }
         }

@@ -14,8 +14,8 @@ import org.dl4jclipping.strategy.ClipStrategy;
  * {@code skip-nonfinite,global-norm:1.0}; {@code none} means no clipping.
  *
  * <p>The names live in one registry (name to factory), so a new strategy is one line in {@link #REGISTRY}.
- * Adaptive clipping ({@code agc}) is registered as not available in this version: asking for it fails with a clear
- * message (exit code 2) rather than an unknown name.
+ * The adaptive strategies are there too: {@code agc:L} ({@code Clip.agc}), {@code autoclip:P}
+ * ({@code Clip.autoClip}) and {@code zclip} ({@code Clip.zClip()}).
  */
 public final class ClipSpec {
 
@@ -43,13 +43,12 @@ public final class ClipSpec {
                 (n, a) -> noArg(n, a, Clip.skipNonFinite()));
         register("zero-nonfinite", "zero-nonfinite set NaN and Inf gradient elements to zero",
                 (n, a) -> noArg(n, a, Clip.zeroNonFinite()));
-        // Adaptive gradient clipping (Brock et al. 2021) is being added to the library; when it is, this line becomes
-        // register("agc", "agc:L  adaptive clipping ...", (n, a) -> Clip.agc(number(n, a)));
-        register("agc", "agc:L          adaptive gradient clipping (not available in this version)",
-                (n, a) -> {
-                    throw new UserError("--clip " + n + (a == null ? "" : ":" + a)
-                            + ": adaptive gradient clipping (agc) is not available in this version of dl4j-clipping");
-                });
+        register("agc", "agc:L          adaptive gradient clipping (Brock et al. 2021): each unit's gradient to at most "
+                + "L x its weights' norm (output layer excluded)", (n, a) -> Clip.agc(number(n, a)));
+        register("autoclip", "autoclip:P     AutoClip (Seetharaman et al. 2020): global norm clipped at the P-th "
+                + "percentile of the norms seen so far", (n, a) -> Clip.autoClip(number(n, a)));
+        register("zclip", "zclip          ZClip: global norm clipped when its z-score against a running mean is "
+                + "above 2.5", (n, a) -> noArg(n, a, Clip.zClip()));
     }
 
     private static void register(String name, String help, Factory factory) {

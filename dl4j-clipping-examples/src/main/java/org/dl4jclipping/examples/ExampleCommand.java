@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.dl4jclipping.engine.NonFiniteGradientException;
+import org.dl4jclipping.rnn.models.Cell;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -25,13 +26,13 @@ abstract class ExampleCommand implements Callable<Integer> {
 
     @Option(names = "--clip", paramLabel = "SPEC", defaultValue = "skip-nonfinite,global-norm:1.0",
             description = {"Clipping chain, strategies joined by ',': global-norm:C, layer-norm:C, param-norm:C, value:C, "
-                    + "zero-out:T, skip-nonfinite, zero-nonfinite, agc:L (not in this version), or none. "
+                    + "zero-out:T, skip-nonfinite, zero-nonfinite, agc:L, autoclip:P, zclip, or none. "
                     + "Default: ${DEFAULT-VALUE}."})
     String clip;
 
     @Option(names = "--cell", paramLabel = "lstm|gru", defaultValue = "lstm",
             description = "Recurrent cell: LSTM (DL4J) or GRU (dl4j-clipping-rnn). Default: ${DEFAULT-VALUE}.")
-    Networks.Cell cell;
+    Cell cell;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (weights and data). Default: ${DEFAULT-VALUE}.")
     long seed;

@@ -14,6 +14,7 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -30,6 +31,9 @@ import picocli.CommandLine.Option;
                 + "seasonal-naive forecast) or of a Mackey-Glass series (--series mackey-glass).",
                 "Your own series: --data FILE.csv --column NAME."})
 final class ForecastCommand extends ExampleCommand {
+
+    @Mixin
+    AdviseOption advise = new AdviseOption();
 
     enum Series {
         AIRLINE, MACKEY_GLASS;
@@ -147,6 +151,7 @@ final class ForecastCommand extends ExampleCommand {
                 if (row == null) {
                     break;
                 }
+                advise.afterStep(step, nSteps, stepLog, net, out);
                 progress.step(String.format(Locale.ROOT, "loss %.4f", row.loss()));
             }
         }

@@ -9,16 +9,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
-import org.deeplearning4j.nn.api.Model;
-import org.deeplearning4j.optimize.api.BaseTrainingListener;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.dl4jclipping.dl4j.ClipHistory;
 import org.dl4jclipping.engine.ClipReport;
 
 /**
  * Per-step metrics of one training run: loss, global gradient norm before and after clipping, whether anything was
- * clipped, whether the step was skipped. Fed by the {@code ClippingListener} (clipped networks) or by a plain
- * gradient-norm listener ({@code --clip none}); written as {@code metrics.csv}.
+ * clipped, whether the step was skipped. Fed by the network's {@code ClippingListener} (also with
+ * {@code --clip none}, whose threshold never binds); written as {@code metrics.csv}.
  */
 public final class StepLog implements Consumer<ClipReport> {
 
@@ -49,20 +46,6 @@ public final class StepLog implements Consumer<ClipReport> {
         normAfter = r.totalNormAfter();
         clipped = !r.skipped() && r.changed();
         skipped = r.skipped();
-    }
-
-    /** For unclipped networks: the global L2 norm of the mean gradient, as the clipping listener measures it. */
-    TrainingListener gradientNormListener() {
-        return new BaseTrainingListener() {
-            @Override
-            public void onGradientCalculation(Model model) {
-                double n = model.gradient().gradient().norm2Number().doubleValue() / Math.max(1, model.batchSize());
-                normBefore = n;
-                normAfter = n;
-                clipped = false;
-                skipped = false;
-            }
-        };
     }
 
     /** Records the step just taken with its loss; returns the row. */

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.dl4jclipping.Clip;
+import org.dl4jclipping.strategy.AdaptiveGradientClip;
+import org.dl4jclipping.strategy.AutoClip;
+import org.dl4jclipping.strategy.ClipChain;
+import org.dl4jclipping.strategy.ZClip;
 import org.junit.jupiter.api.Test;
 
 class ClipSpecTest {
@@ -24,11 +28,32 @@ class ClipSpecTest {
     }
 
     @Test
-    void agcIsRegisteredButNotAvailable() {
-        assertThat(ClipSpec.isAvailable("agc", "0.01")).isFalse();
-        assertThat(ClipSpec.isAvailable("global-norm", "1")).isTrue();
-        assertThatThrownBy(() -> ClipSpec.parse("agc:0.01")).isInstanceOf(UserError.class)
-                .hasMessageContaining("not available in this version");
+    void adaptiveStrategiesAreRegistered() {
+        assertThat(ClipSpec.parse("agc:0.01").strategy()).isInstanceOf(AdaptiveGradientClip.class)
+                .hasToString(Clip.agc(0.01).toString());
+        assertThat(ClipSpec.parse("autoclip:10").strategy()).isInstanceOf(AutoClip.class)
+                .hasToString(Clip.autoClip(10).toString());
+        assertThat(ClipSpec.parse("zclip").strategy()).isInstanceOf(ZClip.class)
+                .hasToString(Clip.zClip().toString());
+        assertThat(ClipSpec.isAvailable("agc", "0.01")).isTrue();
+        assertThat(ClipSpec.isAvailable("clamp", "1")).isFalse();
+        ClipSpec chain = ClipSpec.parse("skip-nonfinite,agc:0.05");
+        assertThat(chain.strategy()).isInstanceOf(ClipChain.class);
+        assertThat(chain.globalThreshold()).isEmpty();
+    }
+
+    @Test
+    void adaptiveStrategiesCheckTheirArguments() {
+        assertThatThrownBy(() -> ClipSpec.parse("agc")).isInstanceOf(UserError.class)
+                .hasMessageContaining("needs a number");
+        assertThatThrownBy(() -> ClipSpec.parse("agc:-1")).isInstanceOf(UserError.class)
+                .hasMessageContaining("agc:-1");
+        assertThatThrownBy(() -> ClipSpec.parse("autoclip:150")).isInstanceOf(UserError.class)
+                .hasMessageContaining("autoclip:150");
+        assertThatThrownBy(() -> ClipSpec.parse("zclip:2")).isInstanceOf(UserError.class)
+                .hasMessageContaining("takes no argument");
+        assertThatThrownBy(() -> ClipSpec.parse("agd:0.01")).isInstanceOf(UserError.class)
+                .hasMessageContaining("unknown strategy 'agd'").hasMessageContaining("agc, autoclip, zclip");
     }
 
     @Test

@@ -65,11 +65,21 @@ class ErrorPathsTest {
     }
 
     @Test
-    void agcIsNotAvailableYet() {
-        assertUserError(run("char-lm", "--clip", "agc:0.01", "--out", tmp.toString()),
-                "agc", "not available in this version");
-        assertUserError(run("lr-sweep", "--clip", "skip-nonfinite,agc:0.01", "--out", tmp.toString()),
-                "not available in this version");
+    void agcNowWorks() throws IOException {
+        Path dir = tmp.resolve("agc");
+        Result r = run("classify", "--clip", "skip-nonfinite,agc:0.05", "--steps", "6", "--per-class", "4",
+                "--hidden", "8", "--no-progress", "--out", dir.toString());
+        assertThat(r.code()).as("out:%n%s%nerr:%n%s", r.out(), r.err()).isZero();
+        assertThat(r.out()).contains("agc:0.05");
+        assertThat(dir.resolve("metrics.csv")).isNotEmptyFile();
+    }
+
+    @Test
+    void unknownStrategyListsTheKnownOnes() {
+        assertUserError(run("char-lm", "--clip", "agc2:0.01", "--out", tmp.toString()),
+                "unknown strategy 'agc2'", "agc", "autoclip", "zclip");
+        assertUserError(run("lr-sweep", "--clip", "skip-nonfinite,bogus", "--out", tmp.toString()),
+                "unknown strategy 'bogus'");
     }
 
     @Test

@@ -138,20 +138,37 @@ class ExamplesTest {
     }
 
     @Test
-    void lrSweepReportsStableRangesAndSaysAgcIsNotAvailable() throws IOException {
+    void lrSweepComparesFourStrategies() throws IOException {
         Path dir = tmp.resolve("sweep");
         Result r = ok("lr-sweep", "--quick", "--steps", "10", "--points", "3", "--hidden", "12", "--seq-length", "16",
                 "--batch", "8", "--no-progress", "--out", dir.toString());
-        assertThat(r.out()).contains("| none |", "| global-norm:1.0 |", "| value:0.1 |",
-                "AGC: not available in this version");
+        assertThat(r.out()).contains("| none |", "| global-norm:1.0 |", "| value:0.1 |", "| agc:0.05 |")
+                .doesNotContain("not available");
         assertThat(dir.resolve("lr-sweep.png")).isNotEmptyFile();
         List<String> sweep = Files.readAllLines(dir.resolve("sweep.csv"));
-        assertThat(sweep).hasSize(1 + 3 * 3);
+        assertThat(sweep).hasSize(1 + 4 * 3);
         // some run that did not diverge learned: its final loss is below its start
         assertThat(sweep.stream().skip(1).map(l -> l.split(",")).filter(f -> f[4].equals("false"))
                 .anyMatch(f -> Double.parseDouble(f[3]) < Double.parseDouble(f[2]))).isTrue();
         assertThat(Files.readAllLines(dir.resolve("metrics.csv")).get(0))
                 .isEqualTo("strategy,lr,step,loss,grad_norm_before,grad_norm_after,clipped,skipped");
+    }
+
+    @Test
+    void advisePrintsTheThresholdTableAfterTheWarmUp() {
+        Path dir = tmp.resolve("advise");
+        Result r = ok("classify", "--advise=4", "--clip", "none", "--steps", "6", "--per-class", "4", "--hidden", "8",
+                "--no-progress", "--out", dir.toString());
+        assertThat(r.out()).contains("threshold advice after 4 warm-up steps", "recommended global norm (2 x median)",
+                "recommended value threshold", "share of squared global norm", "reasoning:");
+        assertThat(r.out().indexOf("threshold advice")).isLessThan(r.out().indexOf("held-out accuracy:"));
+    }
+
+    @Test
+    void adviseDefaultsToTheWholeRunWhenShorter() {
+        Result r = ok("char-lm", "--advise", "--steps", "3", "--hidden", "8", "--seq-length", "12", "--batch", "4",
+                "--no-progress", "--out", tmp.resolve("advise-lm").toString());
+        assertThat(r.out()).contains("threshold advice after 3 warm-up steps", "recommended global norm");
     }
 
     @Test
