@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  * {@link #norm2}, {@link #scale} and {@link #floatBelow} are public for the weight constraints of
  * {@code org.dl4jclipping.constraint}; the rest is internal.
  *
- * <p>Why these calls (measured, see {@code docs/performance.md}):
+ * <p>Why these calls (measured, see {@code docs/benchmarks.md}):
  * <ul>
  *   <li>L2 norms through BLAS {@code nrm2}: as fast as reading the data, accumulated in double precision by
  *       OpenBLAS (so finite float input never overflows and 1e-30 never underflows), about 1.4 us per call.
