@@ -3,10 +3,6 @@ package org.dl4jclipping.adaptive;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -193,14 +189,7 @@ class AdaptiveValidationTest {
     @MethodSource("strategies")
     void javaSerialization_roundTrip_isEqual(Supplier<ClipStrategy> make) throws Exception {
         ClipStrategy original = make.get();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(original);
-        }
-        Object back;
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            back = in.readObject();
-        }
+        Object back = org.dl4jclipping.testing.RoundTrip.java(original);
         assertThat(back).isEqualTo(original).hasSameHashCodeAs(original).isNotSameAs(original);
     }
 

@@ -2,11 +2,7 @@ package org.dl4jclipping.strategy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.function.Supplier;
@@ -72,14 +68,7 @@ class StrategyJsonTest {
     @MethodSource("strategies")
     void javaSerialization_roundTrip_isEqual(Supplier<ClipStrategy> make) throws Exception {
         ClipStrategy original = make.get();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-            out.writeObject(original);
-        }
-        Object back;
-        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-            back = in.readObject();
-        }
+        Object back = org.dl4jclipping.testing.RoundTrip.java(original);
         assertThat(back).isEqualTo(original).hasSameHashCodeAs(original).isNotSameAs(original);
     }
 
