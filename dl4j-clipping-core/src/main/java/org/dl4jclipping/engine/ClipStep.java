@@ -220,19 +220,35 @@ public final class ClipStep {
         if (n <= hi && -n >= lo) {
             return 0; // |x| <= ||g||_2 for every element: nothing can be out of bounds
         }
-        long above = Kernels.count(g, Conditions.greaterThan(Kernels.floatBelow(hi, g.dataType())));
-        long below = Kernels.count(g, Conditions.lessThan(Kernels.floatAbove(lo, g.dataType())));
-        if (above > 0) {
-            Kernels.replace(g, hi, Conditions.greaterThan(Kernels.floatBelow(hi, g.dataType())));
+        double hiT = Kernels.floatBelow(hi, g.dataType());
+        double loT = Kernels.floatAbove(lo, g.dataType());
+        long clipped;
+        if (Double.isFinite(n)) {
+            // No NaN or Inf in the view (its norm is finite): count both sides in one pass, then a native in-place
+            // min/max is exactly the clamp (for float data min(x, (float) hi) changes exactly the elements above
+            // floatBelow(hi), to (float) hi).
+            clipped = Kernels.countOutside(g, loT, hiT);
+            if (clipped > 0) {
+                Kernels.clampAbove(g, hi);
+                Kernels.clampBelow(g, lo);
+            }
+        } else {
+            // NaN must stay NaN (a native min/max would turn it into a bound): compare and replace
+            long above = Kernels.count(g, Conditions.greaterThan(hiT));
+            long below = Kernels.count(g, Conditions.lessThan(loT));
+            if (above > 0) {
+                Kernels.replace(g, hi, Conditions.greaterThan(hiT));
+            }
+            if (below > 0) {
+                Kernels.replace(g, lo, Conditions.lessThan(loT));
+            }
+            clipped = above + below;
         }
-        if (below > 0) {
-            Kernels.replace(g, lo, Conditions.lessThan(Kernels.floatAbove(lo, g.dataType())));
-        }
-        if (above + below > 0) {
+        if (clipped > 0) {
             l2Known[i] = false;
-            report.clipped[i] += above + below;
+            report.clipped[i] += clipped;
         }
-        return above + below;
+        return clipped;
     }
 
     /**

@@ -8,6 +8,8 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.longer.MatchCondition;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarMax;
+import org.nd4j.linalg.api.ops.impl.scalar.ScalarMin;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Condition;
@@ -99,6 +101,56 @@ public final class Kernels {
         }
         if (!loopReplace(a, value, c)) {
             BooleanIndexing.replaceWhere(a, value, c);
+        }
+    }
+
+    /**
+     * Number of elements with {@code x > hi} or {@code x < lo}, in one pass (a branch-free loop over the view's
+     * memory for contiguous float and double views, else two native counts). {@code hi} and {@code lo} are values
+     * of the array's type ({@link #floatBelow}, {@link #floatAbove}), so the comparisons are exact.
+     */
+    static long countOutside(INDArray a, double lo, double hi) {
+        if (a.length() == 0) {
+            return 0;
+        }
+        if (a.elementWiseStride() == 1 && loopMode(a, Conditions.greaterThan(hi)) == GT) {
+            int from = (int) a.offset();
+            int to = from + (int) a.length();
+            int count = 0;
+            if (a.dataType() == DataType.FLOAT) {
+                FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+                float h = (float) hi;
+                float l = (float) lo;
+                for (int j = from; j < to; j++) {
+                    float x = f.get(j);
+                    count += (x > h ? 1 : 0) + (x < l ? 1 : 0);
+                }
+            } else {
+                DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+                for (int j = from; j < to; j++) {
+                    double x = d.get(j);
+                    count += (x > hi ? 1 : 0) + (x < lo ? 1 : 0);
+                }
+            }
+            return count;
+        }
+        return count(a, Conditions.greaterThan(hi)) + count(a, Conditions.lessThan(lo));
+    }
+
+    /**
+     * {@code x <- min(x, hi)} in place, one native pass (libnd4j's scalar min); only for views without NaN, which
+     * it would turn into {@code hi}.
+     */
+    static void clampAbove(INDArray a, double hi) {
+        if (a.length() > 0) {
+            Nd4j.getExecutioner().exec(new ScalarMin(a, null, a, hi));
+        }
+    }
+
+    /** {@code x <- max(x, lo)} in place, one native pass; only for views without NaN. */
+    static void clampBelow(INDArray a, double lo) {
+        if (a.length() > 0) {
+            Nd4j.getExecutioner().exec(new ScalarMax(a, null, a, lo));
         }
     }
 
