@@ -89,10 +89,7 @@ public final class AutoClip implements ClipStrategy {
         }
         double threshold = Percentile.ofSorting(history, m, percentile);
         if (n > threshold) {
-            double s = threshold / (n + ClipByNorm.EPSILON);
-            for (int i : all) {
-                step.scale(i, s);
-            }
+            step.scaleGroup(all, threshold / (n + ClipByNorm.EPSILON));
         }
     }
 

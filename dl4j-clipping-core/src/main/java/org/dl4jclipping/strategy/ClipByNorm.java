@@ -79,9 +79,7 @@ public final class ClipByNorm implements ClipStrategy {
             }
             double s = Math.min(1.0, maxNorm / (n + EPSILON));
             if (s < 1.0) {
-                for (int i : group) {
-                    step.scale(i, s);
-                }
+                step.scaleGroup(group, s);
             }
         }
     }

@@ -166,9 +166,7 @@ public final class ZClip implements ClipStrategy {
 
     private static void scaleAll(ClipStep step, int[] members, double s) {
         if (s < 1.0) {
-            for (int i : members) {
-                step.scale(i, s);
-            }
+            step.scaleGroup(members, s);
         }
     }
 
