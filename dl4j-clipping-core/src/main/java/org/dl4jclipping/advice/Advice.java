@@ -35,7 +35,7 @@ public record Advice(int steps, double medianNorm, double p90Norm, double global
     /** A plain-text table of the numbers, the layer shares and the reasoning. */
     public String toTable() {
         StringBuilder b = new StringBuilder();
-        String row = "%-34s %s%n";
+        String row = "%-38s %s%n";
         b.append(String.format(Locale.ROOT, row, "quantity", "value"));
         b.append(String.format(Locale.ROOT, row, "steps observed", steps));
         b.append(String.format(Locale.ROOT, row, "median global norm", num(medianNorm)));
@@ -45,7 +45,7 @@ public record Advice(int steps, double medianNorm, double p90Norm, double global
         b.append(String.format(Locale.ROOT, row, "  steps p90 would have clipped", pct(fractionAboveP90)));
         b.append(String.format(Locale.ROOT, row, "trainable parameters", numParameters));
         b.append(String.format(Locale.ROOT, row, "recommended value threshold", num(valueThreshold)));
-        b.append(String.format(Locale.ROOT, "%n%-34s %s%n", "layer", "share of squared global norm"));
+        b.append(String.format(Locale.ROOT, "%n%-38s %s%n", "layer", "share of squared global norm"));
         for (LayerShare s : layerShares) {
             b.append(String.format(Locale.ROOT, row, s.layer(), pct(s.share())));
         }
