@@ -16,8 +16,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jclipping.rnn.GruTestData;
 import org.dl4jclipping.rnn.conf.GRU;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.activations.Activation;
@@ -30,6 +29,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Finite-difference gradient checks (double precision) of the GRU in the network shapes DL4J users build. */
+@ExtendWith(DoublePrecision.class)
 class GruGradientCheckTest {
 
     private static final int MB = 3;
@@ -38,18 +38,6 @@ class GruGradientCheckTest {
     private static final int T = 5;
     private static final int CLASSES = 3;
 
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restorePrecision() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     private static NeuralNetConfiguration.Builder base(WorkspaceMode mode) {
         return new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(42).updater(new NoOp())

@@ -6,9 +6,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.dl4jclipping.rnn.conf.GRU;
 import org.dl4jclipping.rnn.params.GRUParamInitializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,6 +22,7 @@ import static org.assertj.core.api.Assertions.within;
  * The expected numbers come from {@code src/test/python/gru_fixture.py} (PyTorch 1.13, float64); every input and
  * weight is the closed formula stated there and rebuilt below.
  */
+@ExtendWith(DoublePrecision.class)
 class GruMatchesPyTorchTest {
 
     private static final int N_IN = 3;
@@ -39,18 +39,6 @@ class GruMatchesPyTorchTest {
     private static final double[] EXPECTED_DB = {-0.17969003618298848, -0.21282386941447573, -0.08640618080895388, 0.03638162833920405, -0.22091407607734728, -0.2380682230383656, 0.1545091870326172, 0.6147179242709804, -1.8375061160980461, -3.5728774160496606, -3.790606964831453, -2.649033373305494};
     private static final double[] EXPECTED_DRB = {-0.1796900361829885, -0.2128238694144757, -0.08640618080895388, 0.03638162833920405, -0.22091407607734725, -0.2380682230383656, 0.1545091870326172, 0.6147179242709804, -1.0732218356906693, -2.133761389355709, -1.9843543284701304, -1.089873222475855};
 
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restorePrecision() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     @Test
     void forwardOutputEqualsPyTorchNnGru() {

@@ -9,9 +9,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.dl4jclipping.rnn.GruTestData;
 import org.dl4jclipping.rnn.conf.GRU;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,6 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /** Stateful inference (rnnTimeStep) and truncated BPTT. */
+@ExtendWith(DoublePrecision.class)
 class GruStatefulAndTbpttTest {
 
     private static final int MB = 2;
@@ -36,18 +36,6 @@ class GruStatefulAndTbpttTest {
     private static final int N_OUT = 5;
     private static final int T = 6;
 
-    private static DataType previousDefault;
-
-    @BeforeAll
-    static void doublePrecision() {
-        previousDefault = Nd4j.dataType();
-        Nd4j.setDefaultDataTypes(DataType.DOUBLE, DataType.DOUBLE);
-    }
-
-    @AfterAll
-    static void restorePrecision() {
-        Nd4j.setDefaultDataTypes(previousDefault, previousDefault);
-    }
 
     private static MultiLayerNetwork net(boolean tbptt, int segment, WorkspaceMode mode) {
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
