@@ -99,10 +99,7 @@ public final class CharLanguageModel {
 
         @Override
         void validateOwn() {
-            if (vocabularySize == 0) {
-                throw outOfRange("vocabularySize", 0, "must be set, >= 2");
-            }
-            atLeast("vocabularySize", vocabularySize, 2);
+            required("vocabularySize", vocabularySize, 2);
             atLeast("tbpttLength", tbpttLength, 0);
             atLeast("embedding", embedding, 0);
         }
@@ -117,11 +114,7 @@ public final class CharLanguageModel {
                 nIn = embedding;
                 first = false;
             }
-            for (int d = 0; d < getDepth(); d++) {
-                list.layer(recurrent(nIn, first));
-                nIn = getWidth();
-                first = false;
-            }
+            addRecurrentStack(list, nIn, first, false);
             list.layer(withDropout(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                     .activation(Activation.SOFTMAX).nIn(getWidth()).nOut(vocabularySize)
                     .dataFormat(RNNFormat.NCW).build(), false));

@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.PoolingType;
-import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -91,26 +90,14 @@ public final class SequenceClassifier {
 
         @Override
         void validateOwn() {
-            if (features == 0) {
-                throw outOfRange("features", 0, "must be set, >= 1");
-            }
-            atLeast("features", features, 1);
-            if (classes == 0) {
-                throw outOfRange("classes", 0, "must be set, >= 2");
-            }
-            atLeast("classes", classes, 2);
+            required("features", features, 1);
+            required("classes", classes, 2);
             notNull("pooling", pooling);
         }
 
         @Override
         MultiLayerConfiguration configure(NeuralNetConfiguration.ListBuilder list) {
-            long nIn = features;
-            for (int d = 0; d < getDepth(); d++) {
-                boolean last = d == getDepth() - 1;
-                var layer = recurrent(nIn, d == 0);
-                list.layer(last && pooling == Pooling.LAST ? new LastTimeStep(layer) : layer);
-                nIn = getWidth();
-            }
+            addRecurrentStack(list, features, true, pooling == Pooling.LAST);
             if (pooling != Pooling.LAST) {
                 list.layer(new GlobalPoolingLayer.Builder(pooling == Pooling.MEAN ? PoolingType.AVG : PoolingType.MAX)
                         .build());

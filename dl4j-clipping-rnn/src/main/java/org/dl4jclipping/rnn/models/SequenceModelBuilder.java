@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jclipping.Clip;
@@ -230,6 +231,29 @@ public abstract class SequenceModelBuilder<B extends SequenceModelBuilder<B>> im
     final BaseRecurrentLayer recurrent(long nIn, boolean first) {
         BaseRecurrentLayer layer = cell.layer(nIn, width);
         return withDropout(layer, first);
+    }
+
+    /**
+     * Adds {@code depth} recurrent layers, the first reading {@code nIn} inputs; the last one wrapped in
+     * {@code LastTimeStep} when {@code lastTimeStep}. {@code first}: whether the stack is the network's first layer
+     * (no dropout on the raw input).
+     */
+    final void addRecurrentStack(NeuralNetConfiguration.ListBuilder list, long nIn, boolean first,
+                                 boolean lastTimeStep) {
+        long in = nIn;
+        for (int d = 0; d < depth; d++) {
+            BaseRecurrentLayer layer = recurrent(in, first && d == 0);
+            list.layer(lastTimeStep && d == depth - 1 ? new LastTimeStep(layer) : layer);
+            in = width;
+        }
+    }
+
+    /** A required count: 0 means "not set"; otherwise it must be at least {@code min}. */
+    final void required(String field, long value, long min) {
+        if (value == 0) {
+            throw outOfRange(field, 0, "must be set, >= " + min);
+        }
+        atLeast(field, value, min);
     }
 
     /** Sets the configured dropout on {@code layer}'s input, unless {@code first} or the rate is 0. */

@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
@@ -106,10 +105,7 @@ public final class TimeSeriesForecaster {
 
         @Override
         void validateOwn() {
-            if (features == 0) {
-                throw outOfRange("features", 0, "must be set, >= 1");
-            }
-            atLeast("features", features, 1);
+            required("features", features, 1);
             atLeast("horizon", horizon, 1);
             if ((long) horizon * features > Integer.MAX_VALUE) {
                 throw outOfRange("horizon", horizon, "horizon * features must be <= " + Integer.MAX_VALUE);
@@ -118,13 +114,7 @@ public final class TimeSeriesForecaster {
 
         @Override
         MultiLayerConfiguration configure(NeuralNetConfiguration.ListBuilder list) {
-            long nIn = features;
-            for (int d = 0; d < getDepth(); d++) {
-                boolean last = d == getDepth() - 1;
-                var layer = recurrent(nIn, d == 0);
-                list.layer(last ? new LastTimeStep(layer) : layer);
-                nIn = getWidth();
-            }
+            addRecurrentStack(list, features, true, true);
             list.layer(withDropout(new OutputLayer.Builder(LossFunctions.LossFunction.MSE)
                     .activation(Activation.IDENTITY).nIn(getWidth()).nOut((long) horizon * features).build(), false));
             list.setInputType(InputType.recurrent(features));
