@@ -1,14 +1,15 @@
 package org.dl4jclipping;
 
+import org.dl4jclipping.engine.NonFiniteHandling;
 import java.util.Arrays;
 import org.dl4jclipping.strategy.AdaptiveGradientClip;
 import org.dl4jclipping.strategy.AutoClip;
 import org.dl4jclipping.strategy.ClipByNorm;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.NonFinitePolicy;
-import org.dl4jclipping.strategy.Scope;
+import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.strategy.ZClip;
 import org.dl4jclipping.strategy.ZeroOut;
 
@@ -65,19 +66,31 @@ public final class Clip {
         return new ZeroOut(threshold);
     }
 
-    /** A non-finite gradient skips the step: parameters and updater state unchanged, the skip counted. */
+    /**
+     * A non-finite gradient skips the step: every parameter and the whole updater state unchanged, the skip
+     * counted; after {@value NonFinitePolicy#DEFAULT_MAX_CONSECUTIVE_SKIPS} skipped steps in a row the next
+     * non-finite step fails. See {@link NonFinitePolicy}.
+     */
     public static NonFinitePolicy skipNonFinite() {
-        return new NonFinitePolicy(NonFinitePolicy.Action.SKIP_STEP);
+        return new NonFinitePolicy(NonFiniteHandling.Action.SKIP_STEP);
+    }
+
+    /**
+     * As {@link #skipNonFinite()}, failing once {@code maxConsecutive} (>= 1) steps in a row have been skipped
+     * (Optax's {@code apply_if_finite(inner, max_consecutive_errors)}).
+     */
+    public static NonFinitePolicy skipNonFinite(int maxConsecutive) {
+        return new NonFinitePolicy(NonFiniteHandling.Action.SKIP_STEP, maxConsecutive);
     }
 
     /** NaN and +-Inf gradient elements are replaced by 0 and counted. */
     public static NonFinitePolicy zeroNonFinite() {
-        return new NonFinitePolicy(NonFinitePolicy.Action.ZERO);
+        return new NonFinitePolicy(NonFiniteHandling.Action.ZERO);
     }
 
     /** A non-finite gradient fails the step, naming layer, parameter and iteration (also the default). */
     public static NonFinitePolicy failOnNonFinite() {
-        return new NonFinitePolicy(NonFinitePolicy.Action.FAIL);
+        return new NonFinitePolicy(NonFiniteHandling.Action.FAIL);
     }
 
     /**

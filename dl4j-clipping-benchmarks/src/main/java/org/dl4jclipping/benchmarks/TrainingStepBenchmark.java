@@ -4,7 +4,7 @@ import java.util.Locale;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.nd4j.linalg.api.buffer.DataType;

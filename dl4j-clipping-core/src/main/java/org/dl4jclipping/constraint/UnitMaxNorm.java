@@ -3,6 +3,7 @@ package org.dl4jclipping.constraint;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.Kernels;
+import org.dl4jclipping.engine.Units;
 import org.dl4jclipping.strategy.Check;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
@@ -22,7 +23,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * a just-clipped unit once more by a factor within 2e-7 of 1. After the call every unit's norm is at most
  * {@code c} (up to the rounding of the multiplication, {@code c * (1 + 1e-6)} is a safe bound).
  *
- * <p>Units (DL4J's layouts, the same as the gradient AGC units):
+ * <p>Units ({@link Units}, the one definition shared with AGC's gradient units):
  * <ul>
  *   <li>rank 2, weights ({@code [nIn, nOut]}: Dense, Output, LSTM {@code W} and {@code RW}, Embedding): a unit is
  *       a <b>column</b>, the incoming weights of one output unit;</li>
@@ -100,22 +101,8 @@ public final class UnitMaxNorm extends ParamConstraint {
 
     @Override
     void apply(INDArray param, boolean bias) {
-        if (param.length() == 0) {
-            return;
-        }
-        int rank = param.rank();
-        if (bias || rank <= 1) {
-            clipUnit(param);
-        } else if (rank == 2) {
-            long columns = param.size(1);
-            for (long j = 0; j < columns; j++) {
-                clipUnit(param.tensorAlongDimension(j, 0));
-            }
-        } else {
-            long units = param.size(0);
-            for (long i = 0; i < units; i++) {
-                clipUnit(param.slice(i));
-            }
+        for (INDArray unit : Units.of(param, !bias)) {
+            clipUnit(unit);
         }
     }
 

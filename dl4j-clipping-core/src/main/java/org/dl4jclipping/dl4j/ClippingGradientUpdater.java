@@ -75,17 +75,10 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     }
 
     /**
-     * Called by the listener once the step's gradient is clipped.
-     *
-     * @throws IllegalStateException when this step was already clipped: two ClippingListeners on one network
-     *                               would clip twice
+     * Called by the listener once the step's gradient is clipped: the update of {@code iteration} may run (an arm
+     * left over from a step that failed before its update does not count for a later iteration).
      */
     void arm(long iteration, boolean skipStep) {
-        if (armed && armedFor == iteration) {
-            throw new IllegalStateException("Two ClippingListeners clipped iteration " + iteration + " of one "
-                    + "network: the gradient would be clipped twice. Keep one ClippingListener per network "
-                    + "(for a ComputationGraph clone, replace the listeners with setListeners(...)).");
-        }
         this.armed = true;
         this.armedFor = iteration;
         this.skip = skipStep;
@@ -129,7 +122,7 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
 
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
-        if (!armed) {
+        if (!armed || armedFor != iteration) {
             throw new IllegalStateException(MISSING_LISTENER);
         }
         armed = false;

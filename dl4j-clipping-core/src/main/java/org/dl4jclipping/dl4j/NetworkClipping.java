@@ -1,5 +1,6 @@
 package org.dl4jclipping.dl4j;
 
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -8,6 +9,7 @@ import java.util.Map;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.api.Trainable;
+import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
@@ -16,7 +18,8 @@ import org.dl4jclipping.engine.ClipReport;
 import org.dl4jclipping.engine.ClipRule;
 import org.dl4jclipping.engine.Clipper;
 import org.dl4jclipping.engine.GradientLayout;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ParamGradient;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -32,7 +35,7 @@ import org.nd4j.linalg.learning.config.NoOp;
  */
 final class NetworkClipping {
 
-    private final BaseMultiLayerUpdater<?> updater;
+    private final WeakReference<BaseMultiLayerUpdater<?>> updater; // weak: the updater holds the network
     private final GradientLayout layout;
     private final Clipper clipper;
     private final List<ClippingGradientUpdater> gradientUpdaters;
@@ -40,7 +43,7 @@ final class NetworkClipping {
 
     private NetworkClipping(BaseMultiLayerUpdater<?> updater, GradientLayout layout, Clipper clipper,
                             List<ClippingGradientUpdater> gradientUpdaters, boolean miniBatch) {
-        this.updater = updater;
+        this.updater = new WeakReference<>(updater);
         this.layout = layout;
         this.clipper = clipper;
         this.gradientUpdaters = gradientUpdaters;
@@ -68,7 +71,7 @@ final class NetworkClipping {
 
     /** Whether this clipping still matches the network's current updater. */
     boolean matches(BaseMultiLayerUpdater<?> current) {
-        return current == updater;
+        return current == updater.get();
     }
 
     /** Reads the layout and the strategies from the network's updater blocks. */
@@ -92,12 +95,10 @@ final class NetworkClipping {
                 String name = layerName(layer);
                 INDArray values = shapedParam(layer, param, ps.getParamView());
                 INDArray grad = shapedLike(ps.getGradView(), values);
-                if (miniBatch && layer.updaterDivideByMinibatch(param)) {
-                    layout.addSummed(name, param, grad, values);
-                } else {
-                    layout.add(name, param, grad, values);
-                }
+                boolean summed = miniBatch && layer.updaterDivideByMinibatch(param);
+                layout.add(new ParamGradient(name, param, grad, values, summed, isWeight(layer, param, grad)));
                 if (config instanceof ClippingUpdater clipping) {
+                    rejectDl4jNormalization(layer, name, clipping);
                     members.computeIfAbsent(clipping.getStrategy(), s -> new ArrayList<>()).add(index);
                     GradientUpdater<?> gu = block.getGradientUpdater();
                     if (gu instanceof ClippingGradientUpdater cgu) {
@@ -122,6 +123,31 @@ final class NetworkClipping {
         });
         return new NetworkClipping(updater, built, new Clipper(rules, built),
                 List.copyOf(gradientUpdaters.keySet()), miniBatch);
+    }
+
+    /**
+     * DL4J's own {@code GradientNormalization} on a layer we clip would run after our clipping, inside the updater,
+     * so the update would not be what our report says: refuse it, naming both and what to remove.
+     */
+    private static void rejectDl4jNormalization(Trainable layer, String name, ClippingUpdater clipping) {
+        GradientNormalization normalization = layer.getConfig().getGradientNormalization();
+        if (normalization != null && normalization != GradientNormalization.None) {
+            throw new IllegalStateException("Layer '" + name + "' is clipped twice: DL4J's gradientNormalization("
+                    + normalization + ", threshold " + layer.getConfig().getGradientNormalizationThreshold()
+                    + ") and this library's ClippingUpdater (" + clipping.getStrategy() + "). DL4J would apply its "
+                    + "normalization after ours, so the update would not be the one the clipping report describes. "
+                    + "Remove .gradientNormalization(...) and .gradientNormalizationThreshold(...) from the layer "
+                    + "and from the global NeuralNetConfiguration.Builder, or give the layer a plain updater.");
+        }
+    }
+
+    /** Whether DL4J's parameter initializer calls {@code param} a weight (units for AGC), by key, not shape. */
+    private static boolean isWeight(Trainable layer, String param, INDArray grad) {
+        if (layer instanceof Layer l && l.conf() != null && l.conf().getLayer() != null) {
+            org.deeplearning4j.nn.conf.layers.Layer conf = l.conf().getLayer();
+            return conf.initializer().isWeightParam(conf, param);
+        }
+        return ParamGradient.isWeightByName(param, grad);
     }
 
     /**
@@ -176,6 +202,13 @@ final class NetworkClipping {
             gu.arm(iteration, report.skipped());
         }
         return report;
+    }
+
+    /** Sets every trainable gradient of the step to 0 (a skipped step: no NaN reaches any updater). */
+    void zeroGradients() {
+        for (ParamGradient p : layout.params()) {
+            p.gradient().assign(0);
+        }
     }
 
     GradientLayout layout() {

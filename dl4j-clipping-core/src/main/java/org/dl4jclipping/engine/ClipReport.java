@@ -116,22 +116,22 @@ public final class ClipReport {
 
     /** L2 norm of layer {@code l}'s gradient before clipping ({@code l} indexes {@link GradientLayout#layers()}). */
     public double layerNormBefore(int l) {
-        return Norms.combine(normBefore, layout.groups(org.dl4jclipping.strategy.Scope.LAYER)[l], 2.0);
+        return Norms.combine(normBefore, layout.groups(org.dl4jclipping.engine.Scope.LAYER)[l], 2.0);
     }
 
     /** L2 norm of layer {@code l}'s gradient after clipping. */
     public double layerNormAfter(int l) {
-        return Norms.combine(normAfter, layout.groups(org.dl4jclipping.strategy.Scope.LAYER)[l], 2.0);
+        return Norms.combine(normAfter, layout.groups(org.dl4jclipping.engine.Scope.LAYER)[l], 2.0);
     }
 
     /** Global L2 norm before clipping: the norm PyTorch's {@code clip_grad_norm_} returns. */
     public double totalNormBefore() {
-        return Norms.combine(normBefore, layout.groups(org.dl4jclipping.strategy.Scope.GLOBAL)[0], 2.0);
+        return Norms.combine(normBefore, layout.groups(org.dl4jclipping.engine.Scope.GLOBAL)[0], 2.0);
     }
 
     /** Global L2 norm after clipping. */
     public double totalNormAfter() {
-        return Norms.combine(normAfter, layout.groups(org.dl4jclipping.strategy.Scope.GLOBAL)[0], 2.0);
+        return Norms.combine(normAfter, layout.groups(org.dl4jclipping.engine.Scope.GLOBAL)[0], 2.0);
     }
 
     /** Elements moved to a bound, over all parameters. */

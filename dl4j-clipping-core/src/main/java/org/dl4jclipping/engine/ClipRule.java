@@ -6,9 +6,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.dl4jclipping.strategy.ClipChain;
-import org.dl4jclipping.strategy.ClipStrategy;
-import org.dl4jclipping.strategy.Scope;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -60,12 +57,11 @@ public final class ClipRule {
         }
     }
 
-    private void collectStateful(ClipStrategy s, long[] offset) {
-        if (s instanceof ClipChain chain) {
-            for (ClipStrategy member : chain.getStrategies()) {
-                collectStateful(member, offset);
+    private void collectStateful(ClipStrategy strategy, long[] offset) {
+        for (ClipStrategy s : strategy.parts()) {
+            if (s.stateSize() == 0) {
+                continue;
             }
-        } else if (s.stateSize() > 0) {
             for (ClipStrategy seen : stateful) {
                 if (seen == s) {
                     throw new IllegalArgumentException("strategy " + s + " appears twice in one chain: a stateful "

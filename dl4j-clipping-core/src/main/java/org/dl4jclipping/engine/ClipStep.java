@@ -31,6 +31,7 @@ public final class ClipStep {
     private final double[] scratch;
     private long iteration;
     private boolean skipped;
+    private int skipLimit;
     private ClipRule rule;
 
     ClipStep(GradientLayout layout) {
@@ -81,7 +82,7 @@ public final class ClipStep {
      * The running strategy's groups for a scope: each member, each member layer, or all members (shared arrays:
      * do not modify).
      */
-    public int[][] groups(org.dl4jclipping.strategy.Scope scope) {
+    public int[][] groups(org.dl4jclipping.engine.Scope scope) {
         return rule.groups(scope);
     }
 
@@ -133,7 +134,7 @@ public final class ClipStep {
      * The state view of a stateful strategy of the running rule ({@code self.stateSize()} elements; zeros when
      * fresh). Strategies read and write it in place; it persists between steps.
      */
-    public INDArray state(org.dl4jclipping.strategy.ClipStrategy self) {
+    public INDArray state(org.dl4jclipping.engine.ClipStrategy self) {
         return rule.stateOf(self);
     }
 
@@ -147,9 +148,8 @@ public final class ClipStep {
 
     /**
      * Views of parameter {@code i}'s units (gradient when {@code ofGradient}, else parameter values), computed
-     * once: a column of a rank-2 {@code [nIn, nOut]} array (DL4J's dense and recurrent weights), a slice along
-     * dimension 0 of rank-3 and rank-4 arrays ({@code [out, in, kh, kw]} convolution weights: an output channel),
-     * and the whole array for vectors and {@code [1, n]} biases.
+     * once, as {@link Units} defines them from {@link ParamGradient#weight()}: columns of a rank-2 weight, slices
+     * along dimension 0 of a rank-3+ weight, the whole array for biases and other non-weights.
      */
     public INDArray[] units(int i, boolean ofGradient) {
         INDArray[][] cache = ofGradient ? gradientUnits : parameterUnits;
@@ -159,14 +159,19 @@ public final class ClipStep {
             if (a == null) {
                 throw new IllegalStateException("parameter " + p.key() + " has no parameter view");
             }
-            cache[i] = Units.of(a);
+            cache[i] = Units.of(a, p.weight());
         }
         return cache[i];
     }
 
     /** Whether any member's current gradient holds NaN or +-Inf. */
     public boolean hasNonFinite() {
-        for (int i : members()) {
+        return hasNonFinite(members());
+    }
+
+    /** Whether the current gradient of any parameter of {@code group} holds NaN or +-Inf. */
+    boolean hasNonFinite(int[] group) {
+        for (int i : group) {
             if (isNonFinite(i)) {
                 return true;
             }
@@ -332,6 +337,9 @@ public final class ClipStep {
         if (!isNonFinite(i)) {
             return 0; // a finite norm means finite elements: nothing to count
         }
+        if (report.nonFinite[i] > 0) {
+            return report.nonFinite[i]; // counted already in this step
+        }
         long count = Kernels.countNonFinite(gradient(i));
         report.nonFinite[i] = count;
         return count;
@@ -352,10 +360,20 @@ public final class ClipStep {
         return count;
     }
 
-    /** Skips this step: the updater must leave parameters and its state unchanged. Ends the chain. */
-    public void skip() {
+    /**
+     * Skips this step: the updater must leave every parameter and its whole state unchanged. Ends the chain.
+     *
+     * @param maxConsecutive how many steps in a row may be skipped before the next skip fails (>= 1)
+     */
+    public void skip(int maxConsecutive) {
+        skipLimit = skipped ? Math.min(skipLimit, maxConsecutive) : maxConsecutive;
         skipped = true;
         report.markSkipped();
+    }
+
+    /** The smallest limit passed to {@link #skip(int)} in this step. */
+    int skipLimit() {
+        return skipLimit;
     }
 
     /** Whether a strategy skipped this step. */

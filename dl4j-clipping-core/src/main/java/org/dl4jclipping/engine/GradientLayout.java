@@ -5,7 +5,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dl4jclipping.strategy.Scope;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**

@@ -17,13 +17,33 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param batchSummed whether the view holds the gradient summed over the minibatch, to be divided by the batch
  *                  size later (DL4J's order): norms and thresholds then apply to {@code view / batchSize}, the
  *                  step's divisor (see {@link Clipper#clip(long, double)})
+ * @param weight    whether the parameter is a weight, whose units are output units ({@link Units}); otherwise
+ *                  (a bias, BatchNorm's gamma and beta) the whole array is one unit. The DL4J integration takes
+ *                  it from the layer's parameter initializer ({@code isWeightParam}), never from the shape: a
+ *                  {@code [1, nOut]} weight (a dense layer with one input) has {@code nOut} units.
  */
 public record ParamGradient(String layer, String param, INDArray gradient, INDArray parameter,
-                            boolean batchSummed) {
+                            boolean batchSummed, boolean weight) {
 
-    /** A parameter whose view holds the gradient itself (not a sum to be divided later). */
+    /**
+     * A parameter whose view holds the gradient itself (not a sum to be divided later), a weight unless its name
+     * is DL4J's bias key {@code "b"} or it has rank 0 or 1 (see {@link #isWeightByName}).
+     */
     public ParamGradient(String layer, String param, INDArray gradient, INDArray parameter) {
         this(layer, param, gradient, parameter, false);
+    }
+
+    /** As the 4-argument constructor, with {@code batchSummed}. */
+    public ParamGradient(String layer, String param, INDArray gradient, INDArray parameter, boolean batchSummed) {
+        this(layer, param, gradient, parameter, batchSummed, isWeightByName(param, gradient));
+    }
+
+    /**
+     * The default for callers that know no better than a name: a weight unless named {@code "b"} (DL4J's bias
+     * key) or of rank 0 or 1. The DL4J integration does not use it: it asks the layer.
+     */
+    public static boolean isWeightByName(String param, INDArray gradient) {
+        return !"b".equals(param) && gradient.rank() >= 2;
     }
 
     /** Validates names and, when a parameter view is given, that it has the gradient's length. */

@@ -5,20 +5,26 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * How a parameter array splits into units (output units), for unit-wise strategies such as AGC: DL4J stores
- * dense and recurrent weights as {@code [nIn, nOut]} (a unit is a column), convolution weights as
- * {@code [out, in, kh, kw]} (a unit is an output channel, a slice along dimension 0), and biases as
- * {@code [1, n]} (treated as one vector, as timm and Optax do for 1-D parameters).
+ * How a parameter array splits into units (output units): the one definition used by AGC and by the
+ * {@code UnitMaxNorm} weight constraint. Whether an array has units is decided by what it is, never by its shape:
+ * <ul>
+ *   <li>a <b>weight</b> of rank 2 (DL4J's dense, output, recurrent and embedding {@code [nIn, nOut]}): a unit is a
+ *       column, the incoming weights of one output unit, also when {@code nIn = 1};</li>
+ *   <li>a weight of rank 3 or more (convolution {@code [out, in, kh, kw]}): a unit is a slice along dimension 0,
+ *       one output channel;</li>
+ *   <li>anything else (biases {@code [1, n]}, BatchNorm's gamma and beta, rank 0 and 1): the whole array is one
+ *       unit, as timm and Optax do for 1-D parameters.</li>
+ * </ul>
  */
-final class Units {
+public final class Units {
 
     private Units() {
     }
 
-    static INDArray[] of(INDArray a) {
+    /** The unit views of {@code a} (no copies); {@code weight} says whether {@code a} is a weight. */
+    public static INDArray[] of(INDArray a, boolean weight) {
         int rank = a.rank();
-        boolean vector = rank <= 1 || (rank == 2 && a.size(0) == 1) || a.length() == 0;
-        if (vector) {
+        if (!weight || rank <= 1 || a.length() == 0) {
             return new INDArray[] {a};
         }
         if (rank == 2) {

@@ -1,5 +1,6 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.ClipStrategy;
 import java.util.List;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
@@ -17,9 +18,11 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  *   max_i = lambda * max(||W_i||, eps)
  *   G_i  <- G_i * max_i / max(||G_i||, 1e-6)      when ||G_i|| >= max_i (timm's rule; otherwise unchanged)
  * </pre>
- * A unit is an output unit, mapped to DL4J's layouts: dense and recurrent weights {@code [nIn, nOut]}: a column;
- * convolution weights {@code [out, in, kh, kw]}: an output channel; biases {@code [1, n]} and other vectors: the
- * whole tensor (one norm, as timm and Optax do for 1-D parameters).
+ * A unit is an output unit ({@link org.dl4jclipping.engine.Units}, shared with {@code UnitMaxNorm}), decided by
+ * what DL4J says the parameter is, not by its shape: weights {@code [nIn, nOut]}: a column (also for
+ * {@code nIn = 1}); convolution weights {@code [out, in, kh, kw]}: an output channel; biases and other
+ * non-weights (BatchNorm's gamma and beta): the whole tensor (one norm, as timm and Optax do for 1-D
+ * parameters).
  *
  * <p>Parameters: {@code clipFactor} (lambda) finite and {@code > 0}, default {@value #DEFAULT_CLIP_FACTOR}
  * (timm's); {@code eps} finite and {@code > 0}, default {@value #DEFAULT_EPS}; {@code excludeOutputLayer},

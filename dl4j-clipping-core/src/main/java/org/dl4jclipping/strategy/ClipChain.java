@@ -1,5 +1,6 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.ClipStrategy;
 import java.util.List;
 import java.util.stream.Collectors;
 import lombok.EqualsAndHashCode;
@@ -11,11 +12,14 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
 /**
  * Strategies applied in the order given, each on the output of the one before (Optax's {@code chain}).
  *
- * <p>A skipped step ends the chain. A chain handles non-finite gradients when one of its members does. Typical:
+ * <p>A skipped step ends the chain. A chain handles non-finite gradients as its first non-finite policy says;
+ * put that policy first: the engine decides a skip from the gradient as it arrives, before any member runs.
+ * Typical:
  * {@code Clip.chain(Clip.skipNonFinite(), Clip.value(5.0), Clip.globalNorm(1.0))}.
  *
  * <p>Parameters: one or more strategies, none null. The report of a chained step shows the norms before the
- * first and after the last member.
+ * first and after the last member. A chain is stateless itself; its stateful members (AutoClip, ZClip) keep their
+ * own state, laid out one after the other in the chain's order ({@link #stateSize()} is their sum).
  */
 @Getter
 @EqualsAndHashCode
@@ -55,12 +59,13 @@ public final class ClipChain implements ClipStrategy {
 
     @Override
     public int stateSize() {
-        return strategies.stream().mapToInt(ClipStrategy::stateSize).sum();
+        return parts().stream().mapToInt(ClipStrategy::stateSize).sum();
     }
 
+    /** The members, nested chains flattened. */
     @Override
-    public boolean handlesNonFinite() {
-        return strategies.stream().anyMatch(ClipStrategy::handlesNonFinite);
+    public List<ClipStrategy> parts() {
+        return strategies.stream().flatMap(s -> s.parts().stream()).toList();
     }
 
     @Override

@@ -1,8 +1,10 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.ClipStrategy;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;
+import org.dl4jclipping.engine.StateDoubles;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -33,8 +35,9 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>Non-finite: the reference lets a NaN norm poison {@code mu} forever; here a non-finite norm fails the step
  * (or is skipped by a non-finite policy placed before) and never enters the statistics.
  *
- * <p>State ({@code 4 + warmupSteps} elements): initialised flag, mu, var, warm-up count, warm-up buffer; in the
- * network's data type when stored in a DL4J updater state.
+ * <p>State ({@code 2 * (4 + warmupSteps)} elements, {@link StateDoubles}): initialised flag, mu, var, warm-up
+ * count, warm-up buffer, each value as a pair of the state's type, so that a float network's statistics keep 48
+ * bits and it clips as a double network does.
  *
  * <p>Reference: A. Kumar, L. Owen, N. R. Chowdhury, F. Güra, "ZClip: Adaptive Spike Mitigation for LLM
  * Pre-Training", 2025, arXiv:2504.02507; code {@code bluorion-com/ZClip}, {@code zclip/zclip.py}.
@@ -108,7 +111,7 @@ public final class ZClip implements ClipStrategy {
 
     @Override
     public int stateSize() {
-        return BUFFER + Math.max(1, warmupSteps);
+        return StateDoubles.size(BUFFER + Math.max(1, warmupSteps));
     }
 
     @Override
@@ -119,31 +122,31 @@ public final class ZClip implements ClipStrategy {
             throw step.nonFiniteError(all);
         }
         INDArray st = step.state(this);
-        if (st.getDouble(INITIALISED) == 0) {
-            int count = (int) st.getDouble(COUNT);
-            st.putScalar(BUFFER + count, g);
+        if (StateDoubles.get(st, INITIALISED) == 0) {
+            int count = (int) StateDoubles.get(st, COUNT);
+            StateDoubles.put(st, BUFFER + count, g);
             count++;
-            st.putScalar(COUNT, count);
+            StateDoubles.put(st, COUNT, count);
             if (count >= warmupSteps) {
                 double sum = 0;
                 for (int k = 0; k < count; k++) {
-                    sum += st.getDouble(BUFFER + k);
+                    sum += StateDoubles.get(st, BUFFER + k);
                 }
                 double mean = sum / count;
                 double var = 0;
                 for (int k = 0; k < count; k++) {
-                    double d = st.getDouble(BUFFER + k) - mean;
+                    double d = StateDoubles.get(st, BUFFER + k) - mean;
                     var += d * d;
                 }
-                st.putScalar(MEAN, mean);
-                st.putScalar(VAR, var / count);
-                st.putScalar(INITIALISED, 1);
+                StateDoubles.put(st, MEAN, mean);
+                StateDoubles.put(st, VAR, var / count);
+                StateDoubles.put(st, INITIALISED, 1);
             }
             scaleAll(step, all, Math.min(1.0, maxGradNorm / (g + ClipByNorm.EPSILON)));
             return;
         }
-        double mu = st.getDouble(MEAN);
-        double var = st.getDouble(VAR);
+        double mu = StateDoubles.get(st, MEAN);
+        double var = StateDoubles.get(st, VAR);
         double sigma = Math.sqrt(var);
         double z = (g - mu) / (sigma + eps);
         boolean spike = z > zThreshold;
@@ -160,8 +163,8 @@ public final class ZClip implements ClipStrategy {
         double x = spike ? thr : g;
         mu = alpha * mu + (1 - alpha) * x;
         var = alpha * var + (1 - alpha) * (x - mu) * (x - mu);
-        st.putScalar(MEAN, mu);
-        st.putScalar(VAR, var);
+        StateDoubles.put(st, MEAN, mu);
+        StateDoubles.put(st, VAR, var);
     }
 
     private static void scaleAll(ClipStep step, int[] members, double s) {

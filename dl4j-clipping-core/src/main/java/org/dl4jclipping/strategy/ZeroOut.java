@@ -1,5 +1,6 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.ClipStrategy;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;

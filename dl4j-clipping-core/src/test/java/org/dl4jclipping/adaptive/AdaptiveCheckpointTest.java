@@ -15,7 +15,7 @@ import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.strategy.AutoClip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.ZClip;
 import org.dl4jclipping.testing.Networks;
 import org.junit.jupiter.params.ParameterizedTest;

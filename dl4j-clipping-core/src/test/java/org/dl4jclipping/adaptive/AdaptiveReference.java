@@ -154,14 +154,15 @@ final class AdaptiveReference {
 
     /**
      * AGC (Brock et al. 2021) on one parameter {@code w} with gradient {@code g}, both in c order with
-     * {@code shape}. Units: a column of a rank-2 {@code [nIn, nOut]} array with {@code nIn > 1}; an output channel
-     * (index of dimension 0) of rank 3 or 4; the whole tensor for {@code [1, n]} and rank 1.
+     * {@code shape}. Units (by what the parameter is, not its shape): for a weight, a column of a rank-2
+     * {@code [nIn, nOut]} array (also when {@code nIn = 1}) or an output channel (index of dimension 0) of rank 3
+     * or 4; for a bias or any rank-1 array, the whole tensor.
      */
-    static AgcResult agc(double[] w, double[] g, long[] shape, double lambda, double epsW) {
+    static AgcResult agc(double[] w, double[] g, long[] shape, boolean weight, double lambda, double epsW) {
         int len = g.length;
         int[] unitOf = new int[len];
         int units;
-        boolean vector = shape.length <= 1 || (shape.length == 2 && shape[0] == 1);
+        boolean vector = !weight || shape.length <= 1;
         if (vector) {
             units = 1;
         } else if (shape.length == 2) {

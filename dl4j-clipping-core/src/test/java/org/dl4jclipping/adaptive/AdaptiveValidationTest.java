@@ -15,7 +15,7 @@ import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.strategy.AdaptiveGradientClip;
 import org.dl4jclipping.strategy.AutoClip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.ZClip;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;

@@ -123,7 +123,7 @@ class AutoClipTest {
         AutoClip a = Clip.autoClip(AutoClip.DEFAULT_PERCENTILE);
         assertThat(a.getPercentile()).isEqualTo(10.0);
         assertThat(a.getWindow()).isEqualTo(1000);
-        assertThat(a.stateSize()).isEqualTo(1001);
+        assertThat(a.stateSize()).as("count and 1000 norms, two elements each").isEqualTo(2002);
         run(a, longSequence(), new AdaptiveReference.AutoClipRef(10, 1000));
     }
 

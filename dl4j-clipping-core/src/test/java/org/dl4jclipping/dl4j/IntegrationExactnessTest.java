@@ -4,13 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import org.nd4j.linalg.api.buffer.DataType;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.strategy.ClipStrategy;
-import org.dl4jclipping.strategy.Scope;
+import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.testing.Networks;
 import org.dl4jclipping.testing.ReferenceClipping;
 import org.dl4jclipping.testing.UnclippedGradient;
@@ -24,7 +25,14 @@ import org.nd4j.linalg.learning.config.Sgd;
  * The exactness matrix of issue 5: for each strategy x scope x network, one {@code fit} with {@code Sgd(lr)}
  * changes every trainable parameter by exactly {@code -lr * clip(meanGradient)}, where the clipped gradient is
  * computed by the test's double-precision {@link ReferenceClipping} from the network's unclipped gradient.
- * Tolerance 1e-6 relative on each element of the update. Parameters that are not trained (BatchNorm statistics,
+ * Every case runs in DOUBLE and in FLOAT (DL4J's default), the reference always in double, applied to the
+ * network's own unclipped mean gradient (in FLOAT: the float gradient, widened).
+ *
+ * <p>Tolerance on each element of the update {@code after - before}: DOUBLE 1e-6 relative. FLOAT 1e-6
+ * relative plus one float ulp of the parameter after the step: the float path rounds the minibatch division,
+ * the applied scale (or the float bound of a value clip) and the Sgd product once each (at most 2^-24
+ * relative each, 1.8e-7 together), and the stored parameter {@code before - update} is rounded to float, an
+ * absolute error of half an ulp of the parameter, which is large against a small update. Parameters that are not trained (BatchNorm statistics,
  * frozen layers) end exactly where the same network without clipping puts them.
  *
  * <p>Thresholds are set from the gradient itself (a fraction of its norm or largest element) so that every case
@@ -72,19 +80,22 @@ class IntegrationExactnessTest {
                 new StrategyCase("chain", (g, l) -> Clip.chain(Clip.skipNonFinite(), Clip.value(0.5 * maxAbs(g)),
                         Clip.globalNorm(0.5 * perGroup(g, l, Scope.GLOBAL)[0]))));
         List<Arguments> args = new ArrayList<>();
-        for (NetworkCase n : networks) {
-            for (StrategyCase s : strategies) {
-                args.add(Arguments.of(n, s));
+        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+            for (NetworkCase n : networks) {
+                for (StrategyCase s : strategies) {
+                    args.add(Arguments.of(type, n, s));
+                }
             }
         }
         return args.stream();
     }
 
-    @ParameterizedTest(name = "{0} x {1}")
+    @ParameterizedTest(name = "{0} {1} x {2}")
     @MethodSource("matrix")
-    void fit_withSgd_changesParametersByMinusClippedGradient(NetworkCase network, StrategyCase strategyCase) {
+    void fit_withSgd_changesParametersByMinusClippedGradient(DataType type, NetworkCase network,
+                                                             StrategyCase strategyCase) {
         // The unclipped mean gradient of the network as built with plain Sgd (same seed, same parameters).
-        Networks.Fixture plain = network.make().apply(Sgd::new);
+        Networks.Fixture plain = Networks.inPrecision(type, () -> network.make().apply(Sgd::new));
         UnclippedGradient unclipped = UnclippedGradient.of(plain);
         double[][] g = unclipped.gradients();
         int[] layerOf = unclipped.layerOf();
@@ -93,7 +104,8 @@ class IntegrationExactnessTest {
         assertThat(expected.failed || expected.skipped).isFalse();
         assertThat(Arrays.deepEquals(expected.grads, g)).as("the case must really clip").isFalse();
 
-        Networks.Fixture clipped = network.make().apply(lr -> new ClippingUpdater(new Sgd(lr), strategy));
+        Networks.Fixture clipped = Networks.inPrecision(type,
+                () -> network.make().apply(lr -> new ClippingUpdater(new Sgd(lr), strategy)));
         clipped.model().addListeners(new ClippingListener());
         clipped.fit();
         plain.fit();
@@ -105,11 +117,12 @@ class IntegrationExactnessTest {
             for (int k = 0; k < after.length; k++) {
                 double actualUpdate = after[k] - p.values()[k];
                 double expectedUpdate = -lr * expected.grads[i][k];
+                double storage = type == DataType.FLOAT ? Math.ulp((float) after[k]) : 1e-15;
                 assertThat(Math.abs(actualUpdate - expectedUpdate))
-                        .as("%s: %s element %d update %s, expected %s", network, p.key(), k, actualUpdate,
+                        .as("%s %s: %s element %d update %s, expected %s", type, network, p.key(), k, actualUpdate,
                                 expectedUpdate)
                         .isLessThanOrEqualTo(1e-6 * Math.max(Math.abs(expectedUpdate), Math.abs(actualUpdate))
-                                + 1e-15);
+                                + storage);
             }
         }
         for (String key : unclipped.untrained) {

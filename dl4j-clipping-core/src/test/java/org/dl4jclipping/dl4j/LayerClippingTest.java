@@ -1,7 +1,6 @@
 package org.dl4jclipping.dl4j;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.Arrays;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
@@ -9,7 +8,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.testing.Networks;
 import org.dl4jclipping.testing.ReferenceClipping;
 import org.dl4jclipping.testing.UnclippedGradient;
@@ -92,14 +91,6 @@ class LayerClippingTest {
                 .getLayerConf().getLayer();
         assertThat(layerB.getIUpdater()).isEqualTo(new ClippingUpdater(new Sgd(1.0), Clip.globalNorm(0.1)));
         assertThat(layerA.getIUpdater()).isEqualTo(new Sgd(1.0));
-    }
-
-    @Test
-    void twoListenersOnOneNetwork_failInsteadOfClippingTwice() {
-        Networks.Fixture f = Networks.mlp(lr -> new ClippingUpdater(new Sgd(lr), Clip.globalNorm(1.0)));
-        f.model().addListeners(new ClippingListener(), new ClippingListener());
-        assertThatThrownBy(f::fit).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("Two ClippingListeners");
     }
 
     private static double maxAbs(double[][] g, int[] layerOf, int layer) {

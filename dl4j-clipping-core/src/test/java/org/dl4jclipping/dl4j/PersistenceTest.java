@@ -21,7 +21,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.strategy.ClipChain;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.testing.Networks;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.util.Random;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -44,7 +44,7 @@ class ClipperTest {
         INDArray g = Nd4j.createFromArray(0.3, -0.4, 1e-30, -0.0).castTo(dt);
         double[] before = g.toDoubleVector();
         for (ClipStrategy s : new ClipStrategy[] {Clip.globalNorm(1.0), Clip.layerNorm(1.0), Clip.parameterNorm(1.0),
-                Clip.norm(1.0, 1.0, org.dl4jclipping.strategy.Scope.GLOBAL)}) {
+                Clip.norm(1.0, 1.0, org.dl4jclipping.engine.Scope.GLOBAL)}) {
             ClipReport r = clip(s, layout("l", g));
             assertThat(r.changed()).as("%s", s).isFalse();
             assertThat(r.minScale()).isEqualTo(1.0);

@@ -1,5 +1,6 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.Scope;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;

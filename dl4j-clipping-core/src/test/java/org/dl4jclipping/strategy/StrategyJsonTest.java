@@ -1,5 +1,7 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.engine.ClipStrategy;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.InputStream;

@@ -1,5 +1,8 @@
 package org.dl4jclipping.strategy;
 
+import org.dl4jclipping.engine.NonFiniteHandling;
+import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.engine.ClipStrategy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -174,8 +177,8 @@ class StrategyProperties {
     @Provide
     Arbitrary<ClipStrategy> policies() {
         return Arbitraries.oneOf(
-                Arbitraries.of(NonFinitePolicy.Action.values()).map(NonFinitePolicy::new),
-                Arbitraries.of(NonFinitePolicy.Action.values()).map(NonFinitePolicy::new)
+                Arbitraries.of(NonFiniteHandling.Action.values()).map(NonFinitePolicy::new),
+                Arbitraries.of(NonFiniteHandling.Action.values()).map(NonFinitePolicy::new)
                         .flatMap(p -> Arbitraries.oneOf(normClips(), valueClips(), zeroOuts())
                                 .map(s -> Clip.chain(p, s))),
                 normClips());
@@ -184,7 +187,7 @@ class StrategyProperties {
     @Provide
     Arbitrary<ClipStrategy> chains() {
         Arbitrary<ClipStrategy> member = Arbitraries.oneOf(valueClips(), normClips(), zeroOuts(),
-                Arbitraries.of(NonFinitePolicy.Action.values()).map(NonFinitePolicy::new));
+                Arbitraries.of(NonFiniteHandling.Action.values()).map(NonFinitePolicy::new));
         return member.list().ofMinSize(1).ofMaxSize(4).map(ClipChain::new);
     }
 

@@ -29,7 +29,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
 /**
- * The real networks the integration is checked on, in double precision with fixed seeds, each with a minibatch
+ * The real networks the integration is checked on, in double precision (or float, {@link #inPrecision}) with fixed seeds, each with a minibatch
  * of data: an MLP, a CNN, an LSTM with RnnOutputLayer (optionally masked), a two-input ComputationGraph with a
  * merge vertex, and three networks whose parameters fall into several DL4J updater blocks (BatchNormalization,
  * a frozen layer, different updaters per layer).
@@ -59,21 +59,38 @@ public final class Networks {
     public static final long SEED = 12345;
     public static final int BATCH = 6;
 
+    /** The data type of the networks and data built now (see {@link #inPrecision}); DOUBLE unless set. */
+    private static DataType type = DataType.DOUBLE;
+
     private Networks() {
     }
 
+    /**
+     * Builds with networks and data in {@code dataType} (FLOAT: DL4J's default) instead of DOUBLE: the fixtures
+     * are the same networks with the same seeds in either precision. Not for concurrent use.
+     */
+    public static synchronized <T> T inPrecision(DataType dataType, java.util.function.Supplier<T> build) {
+        DataType before = type;
+        type = dataType;
+        try {
+            return build.get();
+        } finally {
+            type = before;
+        }
+    }
+
     private static NeuralNetConfiguration.Builder base(IUpdater updater) {
-        return new NeuralNetConfiguration.Builder().seed(SEED).dataType(DataType.DOUBLE)
+        return new NeuralNetConfiguration.Builder().seed(SEED).dataType(type)
                 .weightInit(WeightInit.XAVIER).updater(updater);
     }
 
     private static INDArray rand(long seed, long... shape) {
         Nd4j.getRandom().setSeed(seed);
-        return Nd4j.randn(DataType.DOUBLE, shape).muli(2.0);
+        return Nd4j.randn(DataType.DOUBLE, shape).muli(2.0).castTo(type);
     }
 
     private static INDArray oneHot(long seed, int rows, int classes) {
-        INDArray l = Nd4j.zeros(DataType.DOUBLE, rows, classes);
+        INDArray l = Nd4j.zeros(type, rows, classes);
         java.util.Random r = new java.util.Random(seed);
         for (int i = 0; i < rows; i++) {
             l.putScalar(i, r.nextInt(classes), 1.0);
@@ -112,7 +129,7 @@ public final class Networks {
                         .activation(Activation.SOFTMAX).build())
                 .build();
         int t = 5;
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, BATCH, 2, t);
+        INDArray labels = Nd4j.zeros(type, BATCH, 2, t);
         java.util.Random r = new java.util.Random(6);
         for (int i = 0; i < BATCH; i++) {
             for (int s = 0; s < t; s++) {
@@ -121,7 +138,7 @@ public final class Networks {
         }
         DataSet ds = new DataSet(rand(5, BATCH, 3, t), labels);
         if (masked) {
-            INDArray mask = Nd4j.ones(DataType.DOUBLE, BATCH, t);
+            INDArray mask = Nd4j.ones(type, BATCH, t);
             for (int i = 0; i < BATCH; i++) {
                 for (int s = t - (i % 3); s < t; s++) {
                     mask.putScalar(i, s, 0.0); // sequences of length 5, 4, 3, 5, 4, 3
@@ -212,7 +229,7 @@ public final class Networks {
                 .backpropType(org.deeplearning4j.nn.conf.BackpropType.TruncatedBPTT)
                 .tBPTTForwardLength(TBPTT_LENGTH).tBPTTBackwardLength(TBPTT_LENGTH)
                 .build();
-        INDArray labels = Nd4j.zeros(DataType.DOUBLE, TBPTT_BATCH, 2, TBPTT_T);
+        INDArray labels = Nd4j.zeros(type, TBPTT_BATCH, 2, TBPTT_T);
         java.util.Random r = new java.util.Random(13);
         for (int i = 0; i < TBPTT_BATCH; i++) {
             for (int s = 0; s < TBPTT_T; s++) {

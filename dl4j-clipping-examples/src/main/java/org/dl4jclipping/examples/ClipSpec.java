@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalDouble;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 
 /**
  * The {@code --clip} option: a chain of strategies written as {@code name[:argument]} joined by {@code ,}, e.g.

@@ -11,7 +11,7 @@ import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.rnn.models.CharLanguageModel;
 import org.dl4jclipping.rnn.models.Cell;
 import org.dl4jclipping.rnn.models.SequenceClassifier;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.lossfunctions.LossFunctions;

@@ -13,7 +13,7 @@ import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.engine.ClipReport;
-import org.dl4jclipping.strategy.ClipStrategy;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;

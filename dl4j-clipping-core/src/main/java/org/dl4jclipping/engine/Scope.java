@@ -1,4 +1,4 @@
-package org.dl4jclipping.strategy;
+package org.dl4jclipping.engine;
 
 /**
  * Which gradients one norm is taken over.

@@ -1,7 +1,7 @@
-package org.dl4jclipping.strategy;
+package org.dl4jclipping.engine;
 
 import java.io.Serializable;
-import org.dl4jclipping.engine.ClipStep;
+import java.util.List;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 import org.nd4j.shade.jackson.annotation.JsonTypeInfo;
 
@@ -13,7 +13,8 @@ import org.nd4j.shade.jackson.annotation.JsonTypeInfo;
  * configurations) and JSON-serialisable with ND4J's shaded Jackson (they travel inside DL4J configurations,
  * typed by class name as DL4J types its own, so a user's own strategy round-trips too).
  *
- * <p>Compose them with {@link ClipChain}; create them with {@link org.dl4jclipping.Clip}.
+ * <p>The engine owns this interface and calls it; the strategies themselves live in {@code org.dl4jclipping.strategy}
+ * (compose them with {@code ClipChain}, create them with {@code org.dl4jclipping.Clip}).
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.CLASS, include = JsonTypeInfo.As.PROPERTY, property = "@class")
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY,
@@ -35,10 +36,28 @@ public interface ClipStrategy extends Serializable {
     }
 
     /**
-     * Whether this strategy (or one inside it) decides what happens to NaN and +-Inf gradients. When none does,
-     * the engine fails a step whose gradient is not finite.
+     * The strategies this one applies, in order, chains flattened: {@code [this]} for a single strategy, a
+     * chain's members for a chain. The engine lays out stateful strategies' state by this list.
      */
-    default boolean handlesNonFinite() {
-        return false;
+    default List<ClipStrategy> parts() {
+        return List.of(this);
+    }
+
+    /**
+     * The non-finite handling this strategy applies: the first non-finite policy in {@link #parts()}, or
+     * {@code null} when it has none (the engine then fails a step whose gradient is not finite). The engine also
+     * applies it, before any strategy runs, to the parameters that no rule covers, and it decides a skipped step
+     * from the gradient as it arrives (see {@link Clipper}).
+     */
+    default NonFiniteHandling nonFiniteHandling() {
+        for (ClipStrategy s : parts()) {
+            if (s != this) {
+                NonFiniteHandling h = s.nonFiniteHandling();
+                if (h != null) {
+                    return h;
+                }
+            }
+        }
+        return null;
     }
 }
