@@ -30,6 +30,19 @@ final class GlobalNormDriver {
     }
 
     /**
+     * As {@link #GlobalNormDriver(ClipStrategy)}, with the strategy's state in an array of {@code stateType}, as a
+     * network of that type keeps it in its updater state (FLOAT: DL4J's default).
+     */
+    GlobalNormDriver(ClipStrategy strategy, DataType stateType) {
+        this(strategy);
+        state = Nd4j.zeros(stateType, strategy.stateSize());
+        clipper.rules().get(0).attachState(state);
+    }
+
+    /** The state array given to the rule by the two-argument constructor. */
+    INDArray state;
+
+    /**
      * Sets the gradient to the direction scaled to {@code norm}.
      *
      * @return the norm of the array as set, by the reference's plain sum of squares (what the reference sees)

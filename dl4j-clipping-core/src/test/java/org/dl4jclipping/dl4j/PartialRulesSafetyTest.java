@@ -39,9 +39,23 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * Nesterovs in {@link #partialRules_everyPolicy_nanMinibatch}). Batches of 8 examples with fixed seeds; the bad
  * batch has example 0's features all NaN, so the loss and every gradient element are NaN, in every layer.
  */
-class PartialRulesSafetyTest {
+public class PartialRulesSafetyTest {
 
     private static final int BATCH = 8;
+
+    /** The same MLP with {@code strategy} on every layer (Adam(1e-2)) and weight seed {@code seed}. */
+    public static MultiLayerNetwork allClipped(DataType type, ClipStrategy strategy, long seed) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
+                .weightInit(WeightInit.XAVIER).updater(new ClippingUpdater(new Adam(1e-2), strategy)).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.TANH).build())
+                .layer(new DenseLayer.Builder().nIn(16).nOut(16).activation(Activation.TANH).build())
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(16).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
 
     static MultiLayerNetwork mlp(DataType type, ClipStrategy layer1, boolean nesterovsFirst) {
         MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(42).dataType(type)
@@ -60,7 +74,7 @@ class PartialRulesSafetyTest {
         return net;
     }
 
-    static DataSet batch(DataType type, long seed, boolean nan) {
+    public static DataSet batch(DataType type, long seed, boolean nan) {
         Nd4j.getRandom().setSeed(seed);
         INDArray features = Nd4j.randn(DataType.DOUBLE, BATCH, 4).castTo(type);
         INDArray labels = Nd4j.zeros(type, BATCH, 3);
