@@ -32,6 +32,9 @@ import org.nd4j.linalg.indexing.conditions.Conditions;
  *       data in float, which misses the 1e-6 relative accuracy this library promises.</li>
  *   <li>Comparisons against a threshold are made exact for float data by moving the threshold to the nearest
  *       float on the safe side ({@link #floatBelow}, {@link #floatAbove}).</li>
+ *   <li>Every Java loop over array memory goes through {@link HostMemory}: correct under the CUDA backend by
+ *       construction (host copy synchronised before a read, marked newest after a write), free on the CPU
+ *       backend.</li>
  * </ul>
  */
 public final class Kernels {
@@ -210,6 +213,8 @@ public final class Kernels {
         if (last >= Integer.MAX_VALUE) {
             return -1; // NIO buffers index with int
         }
+        // Every loop reads through here: under the CUDA backend the host copy is brought up to date first.
+        HostMemory.beforeRead(a);
         // asNio() exposes the whole underlying buffer, in which the view starts at offset(): check that layout
         // (capacity, offset, first element) rather than assume it, and fall back to libnd4j when it differs.
         DataBuffer data = a.data();
@@ -353,21 +358,27 @@ public final class Kernels {
         int start = (int) a.offset();
         int n = (int) a.length();
         int ews = (int) a.elementWiseStride();
+        boolean wrote = false;
         if (a.dataType() == DataType.FLOAT) {
             FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
             float r = (float) value;
             for (int k = 0, j = start; k < n; k++, j += ews) {
                 if (matches(mode, f.get(j), v)) {
                     f.put(j, r);
+                    wrote = true;
                 }
             }
-            return true;
-        }
-        DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-        for (int k = 0, j = start; k < n; k++, j += ews) {
-            if (matches(mode, d.get(j), v)) {
-                d.put(j, value);
+        } else {
+            DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+            for (int k = 0, j = start; k < n; k++, j += ews) {
+                if (matches(mode, d.get(j), v)) {
+                    d.put(j, value);
+                    wrote = true;
+                }
             }
+        }
+        if (wrote) {
+            HostMemory.afterWrite(a); // under the CUDA backend the device copy is refreshed before its next use
         }
         return true;
     }
@@ -383,6 +394,7 @@ public final class Kernels {
      * neither 1e300 nor 1e-300 loses the result. p = 1 needs no scaling; p = +Inf is the max of |x|.
      */
     private static double loopNorm(INDArray a, double p) {
+        HostMemory.beforeRead(a);
         DataBuffer buf = a.data();
         long[] shape = a.shape();
         long[] stride = a.stride();

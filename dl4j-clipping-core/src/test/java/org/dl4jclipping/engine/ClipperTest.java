@@ -154,6 +154,65 @@ class ClipperTest {
                 .hasMessageContaining("1 NaN or infinite element(s) of 2");
     }
 
+    /**
+     * Parameters that no rule covers (issue 13, defect 1): a non-finite value among them follows the network's
+     * policy. Layout: "clipped/W" = [3, 4] in a rule, "plain/W" = [NaN, 1, +Inf] in none.
+     * No policy anywhere: fails naming the uncovered parameter. SKIP_STEP in the rule: the step is skipped with both
+     * parameters untouched and the uncovered count (2) reported. ZERO: the uncovered NaN and Inf become 0 (counted as
+     * zeroed), the rule clips its own parameter (norm 5 to 1).
+     */
+    @Test
+    void uncoveredParameters_nonFinite_followTheNetworksPolicy() {
+        INDArray clipped = vec(3, 4);
+        INDArray plain = vec(NAN, 1, INF);
+        GradientLayout layout = GradientLayout.builder().add("clipped", "W", clipped, null)
+                .add("plain", "W", plain, null).build();
+        java.util.function.Function<org.dl4jclipping.engine.ClipStrategy, Clipper> only0 =
+                s -> new Clipper(java.util.List.of(new ClipRule(s, new int[] {0}, layout)), layout);
+
+        assertThatThrownBy(() -> only0.apply(Clip.globalNorm(1.0)).clip(3))
+                .isInstanceOf(NonFiniteGradientException.class).hasMessageContaining("layer 'plain'")
+                .hasMessageContaining("2 NaN or infinite element(s) of 3");
+
+        ClipReport skipped = only0.apply(Clip.chain(Clip.skipNonFinite(), Clip.globalNorm(1.0))).clip(3);
+        assertThat(skipped.skipped()).isTrue();
+        assertThat(skipped.nonFinite(1)).isEqualTo(2);
+        assertThat(clipped.toDoubleVector()).containsExactly(3, 4);
+
+        ClipReport zeroed = only0.apply(Clip.chain(Clip.zeroNonFinite(), Clip.globalNorm(1.0))).clip(3);
+        assertThat(zeroed.skipped()).isFalse();
+        assertThat(plain.toDoubleVector()).containsExactly(0, 1, 0);
+        assertThat(zeroed.zeroed(1)).isEqualTo(2);
+        assertThat(zeroed.normAfter(0)).isCloseTo(5 / (5 + 1e-6), within(1e-12));
+    }
+
+    /**
+     * The skip limit (issue 13, defect 2) at the engine level: skipNonFinite(2) skips two non-finite steps in a
+     * row, fails the third naming every parameter where NaN appeared (l0/W in the first, l1/W in the second), and
+     * resets after a finite step.
+     */
+    @Test
+    void skipLimit_failsTheStepAfterTheLimit_andResetsOnAFiniteStep() {
+        INDArray a = vec(1, 2);
+        INDArray b = vec(3, 4);
+        GradientLayout layout = GradientLayout.builder().add("l0", "W", a, null).add("l1", "W", b, null).build();
+        Clipper clipper = new Clipper(Clip.chain(Clip.skipNonFinite(2), Clip.globalNorm(100)), layout);
+        a.putScalar(0, NAN);
+        assertThat(clipper.clip(0).skipped()).isTrue();
+        a.putScalar(0, 1);
+        b.putScalar(1, INF);
+        assertThat(clipper.clip(1).skipped()).isTrue();
+        assertThat(clipper.consecutiveSkips()).isEqualTo(2);
+        assertThatThrownBy(() -> clipper.clip(2)).isInstanceOf(SkipLimitExceededException.class)
+                .hasMessageContaining("iteration 2").hasMessageContaining("2 consecutive skipped steps")
+                .hasMessageContaining("[l0/W, l1/W]");
+        b.putScalar(1, 4);
+        assertThat(clipper.clip(3).skipped()).isFalse();
+        assertThat(clipper.consecutiveSkips()).isZero();
+        b.putScalar(1, NAN);
+        assertThat(clipper.clip(4).skipped()).as("allowed again after a finite step").isTrue();
+    }
+
     /** SKIP_STEP: the step is skipped, non-finite elements counted per parameter (1 and 2), nothing written. */
     @Test
     void nonFinite_skipStep_skipsCountsAndWritesNothing() {
