@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.spark.api.RDDTrainingApproach;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
+import org.dl4jclipping.engine.StateDoubles;
 import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.strategy.ZClip;
@@ -27,7 +28,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  *
  * <p>The ZClip statistics live in the ClippingUpdater's slice of the network's updater state. On this one-block
  * MLP (one global updater, Sgd: no state of its own) the rule's slot is the last {@code stateSize()} elements of
- * the updater state view: [initialised flag, mean, var, warm-up count, warm-up buffer...].
+ * the updater state view: [initialised flag, mean, var, warm-up count, warm-up buffer...], each value a pair of
+ * elements read with {@link StateDoubles} (the pair is linear, so averaging the arrays averages the values).
  *
  * <p>What the tests show: with {@code saveUpdater(true)} the driver averages the workers' updater state arrays
  * element-wise after each round, ZClip's statistics included, and broadcasts the average as the next round's
@@ -121,10 +123,10 @@ class SparkAdaptiveStateTest {
         assertThat(state(d)).isEqualTo(state(local));
 
         INDArray z = zstate(d);
-        assertThat(z.getDouble(INITIALISED)).isEqualTo(1.0);
-        assertThat(z.getDouble(COUNT)).isEqualTo(WARMUP);
-        assertThat(z.getDouble(MEAN)).isPositive();
-        assertThat(z.getDouble(VAR)).isPositive();
+        assertThat(StateDoubles.get(z, INITIALISED)).isEqualTo(1.0);
+        assertThat(StateDoubles.get(z, COUNT)).isEqualTo(WARMUP);
+        assertThat(StateDoubles.get(z, MEAN)).isPositive();
+        assertThat(StateDoubles.get(z, VAR)).isPositive();
         // no cap and no clipping during warm-up: clipped steps are ZClip's adaptive threshold at work
         assertThat(stats.value().clippedSteps()).isEqualTo(localStats.value().clippedSteps()).isPositive();
     }
@@ -162,18 +164,18 @@ class SparkAdaptiveStateTest {
             INDArray za = zstate(a);
             INDArray zb = zstate(b);
             // each worker made round+1 steps in all (it started from the averaged state): so does the average
-            assertThat(z.getDouble(COUNT)).isEqualTo(Math.min(round + 1, WARMUP));
+            assertThat(StateDoubles.get(z, COUNT)).isEqualTo(Math.min(round + 1, WARMUP));
             if (round == 0) {
                 // one step each: not initialised; the buffer holds the mean of the two workers' first norms
-                assertThat(z.getDouble(INITIALISED)).isZero();
-                assertThat(z.getDouble(BUFFER)).isCloseTo((za.getDouble(BUFFER) + zb.getDouble(BUFFER)) / 2,
+                assertThat(StateDoubles.get(z, INITIALISED)).isZero();
+                assertThat(StateDoubles.get(z, BUFFER)).isCloseTo((StateDoubles.get(za, BUFFER) + StateDoubles.get(zb, BUFFER)) / 2,
                         within(1e-12));
-                assertThat(za.getDouble(BUFFER)).isNotEqualTo(zb.getDouble(BUFFER));
+                assertThat(StateDoubles.get(za, BUFFER)).isNotEqualTo(StateDoubles.get(zb, BUFFER));
             } else {
-                assertThat(z.getDouble(INITIALISED)).isEqualTo(1.0);
-                double lo = Math.min(za.getDouble(MEAN), zb.getDouble(MEAN));
-                double hi = Math.max(za.getDouble(MEAN), zb.getDouble(MEAN));
-                assertThat(z.getDouble(MEAN)).isBetween(lo, hi);
+                assertThat(StateDoubles.get(z, INITIALISED)).isEqualTo(1.0);
+                double lo = Math.min(StateDoubles.get(za, MEAN), StateDoubles.get(zb, MEAN));
+                double hi = Math.max(StateDoubles.get(za, MEAN), StateDoubles.get(zb, MEAN));
+                assertThat(StateDoubles.get(z, MEAN)).isBetween(lo, hi);
                 assertThat(lo).isLessThan(hi);
             }
             params = expectedParams;
@@ -215,14 +217,14 @@ class SparkAdaptiveStateTest {
             assertThat(maxAbsDiff(d.params(), expectedParams)).isLessThanOrEqualTo(1e-12);
             assertThat(state(d).amaxNumber().doubleValue()).as("driver updater state").isZero();
             // each worker's ZClip saw exactly one norm this round: always in warm-up, never initialised
-            assertThat(zstate(a).getDouble(COUNT)).isEqualTo(1.0);
-            assertThat(zstate(a).getDouble(INITIALISED)).isZero();
+            assertThat(StateDoubles.get(zstate(a), COUNT)).isEqualTo(1.0);
+            assertThat(StateDoubles.get(zstate(a), INITIALISED)).isZero();
             params = expectedParams;
         }
         // never out of warm-up, and no cap: nothing was ever clipped, unlike with carried state
         assertThat(stats.value().steps()).isEqualTo(6);
         assertThat(stats.value().clippedSteps()).isZero();
-        assertThat(zslot(carried).getDouble(INITIALISED)).isEqualTo(1.0);
+        assertThat(StateDoubles.get(zslot(carried), INITIALISED)).isEqualTo(1.0);
         assertThat(maxAbsDiff(params, carriedParams)).as("fresh vs carried state").isPositive();
     }
 }
