@@ -37,6 +37,8 @@ public final class Clipper {
     private final List<ClipRule> rules;
     private final ClipStep step;
     private final int[] uncovered;
+    private final NonFiniteHandling[] handling;      // per rule: its non-finite policy, or null
+    private final NonFiniteHandling[] leadHandling;  // per rule: the policy its strategy starts with, or null
     private final NonFiniteHandling networkHandling;
     private int consecutiveSkips;
     private final Set<String> skippedWhere = new LinkedHashSet<>();
@@ -60,6 +62,10 @@ public final class Clipper {
             }
         }
         this.uncovered = IntStream.range(0, covered.length).filter(i -> !covered[i]).toArray();
+        this.handling = this.rules.stream().map(r -> r.strategy().nonFiniteHandling())
+                .toArray(NonFiniteHandling[]::new);
+        this.leadHandling = this.rules.stream().map(r -> r.strategy().parts().get(0).nonFiniteHandling())
+                .toArray(NonFiniteHandling[]::new);
         this.networkHandling = networkHandling(this.rules);
     }
 
@@ -112,14 +118,14 @@ public final class Clipper {
         }
         step.begin(iteration, batchDivisor);
         int skipLimit = Integer.MAX_VALUE;
-        for (ClipRule rule : rules) {
-            NonFiniteHandling h = rule.strategy().nonFiniteHandling();
+        for (int r = 0; r < rules.size(); r++) {
+            ClipRule rule = rules.get(r);
             if (step.hasNonFinite(rule.members())) {
-                if (h == null) {
+                if (handling[r] == null) {
                     throw step.nonFiniteError(rule.members());
                 }
                 // a policy that starts its chain acts now, as nothing runs before it
-                NonFiniteHandling first = rule.strategy().parts().get(0).nonFiniteHandling();
+                NonFiniteHandling first = leadHandling[r];
                 if (first != null && first.action() == NonFiniteHandling.Action.FAIL) {
                     throw step.nonFiniteError(rule.members());
                 }
@@ -145,7 +151,8 @@ public final class Clipper {
                 step.zeroNonFinite(i); // the network's policy is ZERO here
             }
         }
-        for (ClipRule rule : rules) {
+        for (int r = 0; r < rules.size(); r++) {
+            ClipRule rule = rules.get(r);
             step.restrict(rule);
             rule.strategy().apply(step);
             if (step.skipped()) {

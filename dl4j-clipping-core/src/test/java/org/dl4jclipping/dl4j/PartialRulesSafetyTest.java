@@ -7,16 +7,19 @@ import static org.dl4jclipping.dl4j.NetworkTestSupport.causeOfType;
 import static org.dl4jclipping.dl4j.NetworkTestSupport.updaterState;
 
 import java.util.stream.Stream;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.NonFiniteGradientException;
 import org.dl4jclipping.engine.SkipLimitExceededException;
+import org.dl4jclipping.testing.Networks;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,8 +28,10 @@ import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
 
@@ -45,27 +50,21 @@ public class PartialRulesSafetyTest {
 
     /** The same MLP with {@code strategy} on every layer (Adam(1e-2)) and weight seed {@code seed}. */
     public static MultiLayerNetwork allClipped(DataType type, ClipStrategy strategy, long seed) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
-                .weightInit(WeightInit.XAVIER).updater(new ClippingUpdater(new Adam(1e-2), strategy)).list()
-                .layer(new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(16).nOut(16).activation(Activation.TANH).build())
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(16).nOut(3)
-                        .activation(Activation.SOFTMAX).build())
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
+        return mlp(type, seed, new ClippingUpdater(new Adam(1e-2), strategy), null, null);
     }
 
     static MultiLayerNetwork mlp(DataType type, ClipStrategy layer1, boolean nesterovsFirst) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(42).dataType(type)
-                .weightInit(WeightInit.XAVIER).updater(new Adam(1e-2)).list()
-                .layer(nesterovsFirst
-                        ? new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.TANH)
-                                .updater(new Nesterovs(1e-2, 0.9)).build()
-                        : new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.TANH).build())
-                .layer(new DenseLayer.Builder().nIn(16).nOut(16).activation(Activation.TANH)
-                        .updater(new ClippingUpdater(new Adam(1e-2), layer1)).build())
+        return mlp(type, 42, new Adam(1e-2), nesterovsFirst ? new Nesterovs(1e-2, 0.9) : null,
+                new ClippingUpdater(new Adam(1e-2), layer1));
+    }
+
+    /** MLP 4-16-16-3 with updater {@code global}; layers 0 and 1 take their own when not null. */
+    private static MultiLayerNetwork mlp(DataType type, long seed, IUpdater global, IUpdater layer0,
+                                         IUpdater layer1) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().seed(seed).dataType(type)
+                .weightInit(WeightInit.XAVIER).updater(global).list()
+                .layer(new DenseLayer.Builder().nIn(4).nOut(16).activation(Activation.TANH).updater(layer0).build())
+                .layer(new DenseLayer.Builder().nIn(16).nOut(16).activation(Activation.TANH).updater(layer1).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(16).nOut(3)
                         .activation(Activation.SOFTMAX).build())
                 .build();
@@ -130,6 +129,35 @@ public class PartialRulesSafetyTest {
                 .isEqualTo(403);
         assertThat(history.steps().subList(6, 11)).noneMatch(ClipHistory.Step::skipped);
         assertThat(NetworkTestSupport.maxAbsDiff(net.params(), params)).as("the later steps train").isPositive();
+    }
+
+    /**
+     * The same on a ComputationGraph (two inputs, a dense layer each, merged, output; Adam): only "denseB" is
+     * clipped (a layer rule), and input "a" of the bad minibatch holds a NaN: the skipped step leaves every
+     * parameter and the whole updater state bit-identical, and the next step trains with finite values.
+     */
+    @ParameterizedTest
+    @EnumSource(value = DataType.class, names = {"FLOAT", "DOUBLE"})
+    void skippedStep_onComputationGraphWithOneLayerClipped_leavesEverythingBitIdentical(DataType type) {
+        Networks.Fixture f = Networks.inPrecision(type, () -> Networks.graph(lr -> new Adam(1e-2)));
+        ComputationGraphConfiguration conf = ((ComputationGraph) f.model()).getConfiguration().clone();
+        LayerClipping.rules().name("denseB", Clip.chain(Clip.skipNonFinite(), Clip.globalNorm(1.0))).applyTo(conf);
+        ComputationGraph g = new ComputationGraph(conf);
+        g.init();
+        g.addListeners(new ClippingListener());
+        g.fit(f.multiData());
+        INDArray params = g.params().dup();
+        INDArray state = updaterState(g).dup();
+        MultiDataSet bad = f.multiData().copy();
+        bad.getFeatures(0).putScalar(0, 0, Double.NaN);
+
+        g.fit(bad);
+
+        assertBitIdentical(g.params(), params, type + " graph parameters");
+        assertBitIdentical(updaterState(g), state, type + " graph updater state");
+        g.fit(f.multiData());
+        assertThat(nonFinite(g.params())).isZero();
+        assertThat(NetworkTestSupport.maxAbsDiff(g.params(), params)).isPositive();
     }
 
     static Stream<Arguments> policies() {
