@@ -1,15 +1,17 @@
 package org.dl4jclipping;
 
-import org.dl4jclipping.engine.NonFiniteHandling;
 import java.util.Arrays;
+import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.NonFiniteHandling;
+import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.strategy.AdaGC;
 import org.dl4jclipping.strategy.AdaptiveGradientClip;
 import org.dl4jclipping.strategy.AutoClip;
 import org.dl4jclipping.strategy.ClipByNorm;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
-import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.NonFinitePolicy;
-import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.strategy.SkipSpikes;
 import org.dl4jclipping.strategy.ZClip;
 import org.dl4jclipping.strategy.ZeroOut;
 
@@ -112,6 +114,23 @@ public final class Clip {
     /** ZClip with the reference's defaults (z-score 2.5, alpha 0.97, warm-up 25, cap 1.0). See {@link ZClip}. */
     public static ZClip zClip() {
         return ZClip.builder().build();
+    }
+
+    /**
+     * AdaGC with the reference's defaults: a threshold per parameter tensor from the EMA of its own clipped norms
+     * ({@code lambdaRel = 1.05}, {@code beta = 0.98}, warm-up 100 steps under a global norm of 1.0). See
+     * {@link AdaGC}.
+     */
+    public static AdaGC adaGC() {
+        return AdaGC.builder().build();
+    }
+
+    /**
+     * Skips a step whose loss or global gradient norm is a spike (above mean + 6 std of the last 128); at most
+     * {@value NonFinitePolicy#DEFAULT_MAX_CONSECUTIVE_SKIPS} skips in a row. See {@link SkipSpikes}.
+     */
+    public static SkipSpikes skipSpikes() {
+        return SkipSpikes.builder().build();
     }
 
     /** The strategies applied in order, each on the output of the one before. See {@link ClipChain}. */

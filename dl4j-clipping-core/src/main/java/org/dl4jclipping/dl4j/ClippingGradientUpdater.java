@@ -13,12 +13,13 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * and the block's update is zero. State calls go to the wrapped updater.
  *
  * <p>Updater state layout of a block with a stateful strategy: DL4J sums {@code stateSize} over the block's
- * {@code V} parameters, giving {@code [wrapped updater's state for the n block parameters | V strategy slots]}.
- * The wrapped updater's part can only be cut once {@code n} is known (the first {@code applyUpdater}); the
- * strategy's state is the last slot, known at once. On a fresh network ({@code initialize}) the wrapped updater
- * first initialises the whole view its own way (zeros, or epsilon for RmsProp), then the strategy slot is
- * zeroed; the wrapped updater is bound to its part later without initialising again, so a state that DL4J copies
- * in on restore, between construction and the first step, is kept.
+ * {@code V} parameters, giving {@code [wrapped updater's state for the n block parameters | V strategy slots]}, each
+ * slot {@code [rule state | parameter state]}. The wrapped updater's part can only be cut once {@code n} is known
+ * (the first {@code applyUpdater}); the slots are the last {@code V * slotSize} elements, which the listener, who
+ * knows {@code V}, reads at once. On a fresh network ({@code initialize}) the whole view is zeroed; the wrapped
+ * updater is bound to its part at the first update, initialising it its own way (zeros, or epsilon for RmsProp and
+ * AdaGrad) only if that part is still all zeros, so that a state DL4J copies in on restore, between construction
+ * and the first step, is kept (those updaters' states are never all zeros once used).
  */
 final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> {
 
@@ -31,7 +32,7 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     private final ClippingUpdater config;
     private GradientUpdater<?> inner;
     private INDArray view;
-    private INDArray strategyState;
+    private boolean stateful;
     private boolean armed;
     private boolean skip;
     private long armedFor = Long.MIN_VALUE;
@@ -49,16 +50,11 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     }
 
     private void setView(INDArray viewArray, boolean initialize) {
-        int own = config.getStrategy().stateSize();
+        this.stateful = true;
         this.view = viewArray.reshape(viewArray.length());
-        long total = view.length();
-        this.strategyState = view.get(NDArrayIndex.interval(total - own, total));
         this.inner = null;
         if (initialize) {
-            if (total > own && config.getUpdater().stateSize(1) > 0) {
-                config.getUpdater().instantiate(viewArray, true); // writes the wrapped updater's initial values
-            }
-            strategyState.assign(0);
+            view.assign(0);
         }
     }
 
@@ -66,12 +62,23 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
         long innerSize = config.getUpdater().stateSize(numParams);
         INDArray innerView = innerSize == 0 ? null
                 : view.get(NDArrayIndex.interval(0, innerSize)).reshape(1, innerSize);
-        inner = config.getUpdater().instantiate(innerView, false);
+        boolean fresh = innerView != null && innerView.amaxNumber().doubleValue() == 0.0;
+        inner = config.getUpdater().instantiate(innerView, fresh);
     }
 
-    /** The strategy's state slot, or null when the strategy keeps none. */
-    INDArray strategyState() {
-        return strategyState;
+    /** Whether the strategy keeps state (then the block's view holds strategy slots). */
+    boolean stateful() {
+        return stateful;
+    }
+
+    /**
+     * Slot {@code k} of the {@code slots} strategy slots at the end of the block's view ({@code slotSize}
+     * elements: the rule's state, then parameter {@code k}'s state).
+     */
+    INDArray slot(int k, int slots) {
+        int size = config.slotSize();
+        long end = view.length() - (long) (slots - 1 - k) * size;
+        return view.get(NDArrayIndex.interval(end - size, end));
     }
 
     /**
@@ -108,7 +115,7 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
 
     @Override
     public void setStateViewArray(INDArray viewArray, long[] gradientShape, char gradientOrder, boolean initialize) {
-        if (strategyState == null) {
+        if (!stateful) {
             inner.setStateViewArray(viewArray, gradientShape, gradientOrder, initialize);
             return;
         }

@@ -3,8 +3,8 @@ package org.dl4jclipping.dl4j;
 import java.util.Map;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
-import org.dl4jclipping.strategy.Check;
 import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.strategy.Check;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
@@ -76,21 +76,28 @@ public final class ClippingUpdater implements IUpdater {
     }
 
     /**
-     * The wrapped updater's state, then the strategy's ({@link ClipStrategy#stateSize()}, 0 for fixed strategies):
-     * adaptive state lives in the network's updater state, which {@code ModelSerializer} saves.
+     * The wrapped updater's state, then one strategy slot ({@link ClipStrategy#stateSize()} plus
+     * {@link ClipStrategy#parameterStateSize()}, 0 for fixed strategies): adaptive state lives in the network's
+     * updater state, which {@code ModelSerializer} saves.
      *
      * <p>DL4J asks this once per parameter of an updater block and sums the answers, so a block of {@code V}
-     * parameters holds {@code V} strategy slots after the wrapped updater's state; the rule's state is the last
-     * slot of its first block (see {@link ClippingGradientUpdater}).
+     * parameters holds {@code V} strategy slots after the wrapped updater's state, slot {@code k} for the block's
+     * {@code k}-th parameter: its per-parameter state (AdaGC's gamma) is the slot's second part; the rule's state
+     * is the first part of the last slot of the rule's first block (see {@link ClippingGradientUpdater}).
      */
     @Override
     public long stateSize(long numParams) {
-        return updater.stateSize(numParams) + strategy.stateSize();
+        return updater.stateSize(numParams) + slotSize();
+    }
+
+    /** One parameter's strategy slot: the rule's state, then the parameter's own ({@link ClippingGradientUpdater}). */
+    int slotSize() {
+        return strategy.stateSize() + strategy.parameterStateSize();
     }
 
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
-        if (strategy.stateSize() == 0) {
+        if (slotSize() == 0) {
             return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
         }
         return new ClippingGradientUpdater(this, viewArray, initializeViewArray);
@@ -98,7 +105,7 @@ public final class ClippingUpdater implements IUpdater {
 
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
-        if (strategy.stateSize() > 0) {
+        if (slotSize() > 0) {
             throw new UnsupportedOperationException("a stateful strategy (" + strategy + ") keeps its state in the "
                     + "updater state view; DL4J's map-based updater state is not supported for it");
         }

@@ -16,11 +16,12 @@ import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.dl4jclipping.engine.ClipReport;
 import org.dl4jclipping.engine.ClipRule;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Clipper;
 import org.dl4jclipping.engine.GradientLayout;
 import org.dl4jclipping.engine.ParamGradient;
-import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.NoOp;
@@ -82,10 +83,13 @@ final class NetworkClipping {
         Map<ClipStrategy, List<Integer>> members = new LinkedHashMap<>();
         Map<ClippingGradientUpdater, Boolean> gradientUpdaters = new IdentityHashMap<>();
         Map<ClipStrategy, INDArray> states = new LinkedHashMap<>();
+        Map<ClipStrategy, List<INDArray>> parameterStates = new LinkedHashMap<>();
         outputLayers(model).forEach(layout::outputLayer);
         int index = 0;
         for (UpdaterBlock block : updater.getUpdaterBlocks()) {
-            for (UpdaterBlock.ParamState ps : block.getLayersAndVariablesInBlock()) {
+            List<UpdaterBlock.ParamState> inBlock = block.getLayersAndVariablesInBlock();
+            for (int k = 0; k < inBlock.size(); k++) {
+                UpdaterBlock.ParamState ps = inBlock.get(k);
                 Trainable layer = ps.getLayer();
                 String param = ps.getParamName();
                 IUpdater config = layer.getConfig().getUpdaterByParam(param);
@@ -103,9 +107,20 @@ final class NetworkClipping {
                     GradientUpdater<?> gu = block.getGradientUpdater();
                     if (gu instanceof ClippingGradientUpdater cgu) {
                         gradientUpdaters.put(cgu, Boolean.TRUE);
-                        if (cgu.strategyState() != null) {
-                            // the first block of a rule keeps the rule's adaptive state
-                            states.putIfAbsent(clipping.getStrategy(), cgu.strategyState());
+                        if (cgu.stateful()) {
+                            ClipStrategy strategy = clipping.getStrategy();
+                            int ruleSize = strategy.stateSize();
+                            int parameterSize = strategy.parameterStateSize();
+                            if (ruleSize > 0) {
+                                // the last slot of the rule's first block keeps the rule's adaptive state
+                                states.putIfAbsent(strategy, cgu.slot(inBlock.size() - 1, inBlock.size())
+                                        .get(NDArrayIndex.interval(0, ruleSize)));
+                            }
+                            if (parameterSize > 0) {
+                                parameterStates.computeIfAbsent(strategy, x -> new ArrayList<>()).add(
+                                        cgu.slot(k, inBlock.size()).get(NDArrayIndex.interval(ruleSize,
+                                                ruleSize + parameterSize)));
+                            }
                         }
                     }
                 }
@@ -118,6 +133,10 @@ final class NetworkClipping {
             ClipRule rule = new ClipRule(strategy, idx.stream().mapToInt(Integer::intValue).toArray(), built);
             if (states.containsKey(strategy)) {
                 rule.attachState(states.get(strategy));
+            }
+            List<INDArray> own = parameterStates.getOrDefault(strategy, List.of());
+            for (int k = 0; k < own.size(); k++) {
+                rule.attachParameterState(k, own.get(k)); // members in the order they were added
             }
             rules.add(rule);
         });
@@ -197,7 +216,7 @@ final class NetworkClipping {
     ClipReport clip(Model model) {
         double divisor = miniBatch ? Math.max(1, model.batchSize()) : 1.0;
         long iteration = iterationOf(model);
-        ClipReport report = clipper.clip(iteration, divisor);
+        ClipReport report = clipper.clip(iteration, divisor, model.score());
         for (ClippingGradientUpdater gu : gradientUpdaters) {
             gu.arm(iteration, report.skipped());
         }

@@ -21,7 +21,9 @@ public final class ClipReport {
     private final GradientLayout layout;
     private long iteration;
     private boolean skipped;
+    private boolean skippedBySpike;
     final double[] normBefore;
+    final double[] threshold;
     final double[] normAfter;
     final double[] scale;
     final long[] clipped;
@@ -32,6 +34,7 @@ public final class ClipReport {
         this.layout = layout;
         int n = layout.size();
         normBefore = new double[n];
+        threshold = new double[n];
         normAfter = new double[n];
         scale = new double[n];
         clipped = new long[n];
@@ -43,7 +46,9 @@ public final class ClipReport {
         layout = r.layout;
         iteration = r.iteration;
         skipped = r.skipped;
+        skippedBySpike = r.skippedBySpike;
         normBefore = r.normBefore.clone();
+        threshold = r.threshold.clone();
         normAfter = r.normAfter.clone();
         scale = r.scale.clone();
         clipped = r.clipped.clone();
@@ -54,14 +59,17 @@ public final class ClipReport {
     void reset(long iteration) {
         this.iteration = iteration;
         this.skipped = false;
+        this.skippedBySpike = false;
+        Arrays.fill(threshold, Double.NaN);
         Arrays.fill(scale, 1.0);
         Arrays.fill(clipped, 0);
         Arrays.fill(zeroed, 0);
         Arrays.fill(nonFinite, 0);
     }
 
-    void markSkipped() {
+    void markSkipped(boolean bySpike) {
         skipped = true;
+        skippedBySpike |= bySpike;
     }
 
     /** An independent copy of this report. */
@@ -79,9 +87,26 @@ public final class ClipReport {
         return iteration;
     }
 
-    /** Whether a non-finite policy skipped this step (the parameters and updater state must not change). */
+    /**
+     * Whether the step was skipped, by a non-finite policy or a spike (the parameters and updater state must not
+     * change).
+     */
     public boolean skipped() {
         return skipped;
+    }
+
+    /** Whether the step was skipped because its loss or gradient norm was a spike ({@code Clip.skipSpikes()}). */
+    public boolean skippedBySpike() {
+        return skippedBySpike;
+    }
+
+    /**
+     * The norm threshold an adaptive strategy used for parameter {@code i} this step (AdaGC's
+     * {@code lambda_rel * gamma_i}, AutoClip's percentile, ZClip's effective threshold, a spike limit), or NaN
+     * when no strategy recorded one. When several did, the last one.
+     */
+    public double threshold(int i) {
+        return threshold[i];
     }
 
     /** L2 norm of parameter {@code i}'s gradient before clipping. */

@@ -32,6 +32,10 @@ public final class ClipRule {
     private final List<ClipStrategy> stateful = new ArrayList<>();
     private final List<Long> offsets = new ArrayList<>();
     private INDArray[] stateViews;
+    private final List<ClipStrategy> parameterStateful = new ArrayList<>();
+    private final List<Long> parameterOffsets = new ArrayList<>();
+    private final int[] memberOf;              // layout index -> position in members, or -1
+    private final INDArray[][] parameterViews; // [strategy][member position]
 
     /**
      * A rule applying {@code strategy} to the parameters {@code members} (indices into the layout, in order).
@@ -55,6 +59,55 @@ public final class ClipRule {
         if (strategy.stateSize() > 0) {
             attachState(Nd4j.zeros(DataType.DOUBLE, strategy.stateSize()));
         }
+        memberOf = new int[layout.size()];
+        Arrays.fill(memberOf, -1);
+        for (int k = 0; k < members.length; k++) {
+            memberOf[members[k]] = k;
+        }
+        long offset = 0;
+        for (ClipStrategy s : strategy.parts()) {
+            if (s.parameterStateSize() > 0) {
+                parameterStateful.add(s);
+                parameterOffsets.add(offset);
+                offset += s.parameterStateSize();
+            }
+        }
+        parameterViews = new INDArray[parameterStateful.size()][members.length];
+        for (int k = 0; k < members.length && offset > 0; k++) {
+            attachParameterState(k, Nd4j.zeros(DataType.DOUBLE, offset));
+        }
+    }
+
+    /**
+     * Makes the rule keep the per-parameter state of its {@code k}-th member in {@code state}, a vector of exactly
+     * {@code strategy().parameterStateSize()} elements (float or double; all zeros is the fresh state).
+     */
+    public void attachParameterState(int k, INDArray state) {
+        long size = strategy.parameterStateSize();
+        if (state == null || state.length() != size) {
+            throw new IllegalArgumentException("parameter state has length " + (state == null ? "null"
+                    : state.length()) + ", the strategy " + strategy + " needs " + size);
+        }
+        INDArray flat = state.reshape(size);
+        for (int j = 0; j < parameterStateful.size(); j++) {
+            long from = parameterOffsets.get(j);
+            parameterViews[j][k] = flat.get(NDArrayIndex.interval(from, from + parameterStateful.get(j)
+                    .parameterStateSize()));
+        }
+    }
+
+    /** The per-parameter state view of a stateful strategy of this rule for layout parameter {@code i}. */
+    INDArray parameterStateOf(ClipStrategy s, int i) {
+        int k = memberOf[i];
+        if (k < 0) {
+            throw new IllegalArgumentException("parameter " + i + " is not a member of this rule");
+        }
+        for (int j = 0; j < parameterStateful.size(); j++) {
+            if (parameterStateful.get(j) == s) {
+                return parameterViews[j][k];
+            }
+        }
+        throw new IllegalStateException("strategy " + s + " keeps no per-parameter state in this rule");
     }
 
     private void collectStateful(ClipStrategy strategy, long[] offset) {

@@ -30,6 +30,7 @@ public final class ClipStep {
     private final java.util.IdentityHashMap<int[], INDArray[]> spans = new java.util.IdentityHashMap<>();
     private final double[] scratch;
     private long iteration;
+    private double loss = Double.NaN;
     private boolean skipped;
     private int skipLimit;
     private ClipRule rule;
@@ -45,8 +46,9 @@ public final class ClipStep {
         this.parameterUnits = new INDArray[layout.size()][];
     }
 
-    void begin(long iteration, double batchDivisor) {
+    void begin(long iteration, double batchDivisor, double loss) {
         this.iteration = iteration;
+        this.loss = loss;
         this.skipped = false;
         report.reset(iteration);
         for (int i = 0; i < l2.length; i++) {
@@ -55,6 +57,11 @@ public final class ClipStep {
             l2Known[i] = true;
             report.normBefore[i] = l2[i] / divisor[i];
         }
+    }
+
+    /** The step's report as it stands. */
+    ClipReport report() {
+        return report;
     }
 
     ClipReport finish() {
@@ -89,6 +96,16 @@ public final class ClipStep {
     /** The iteration this step belongs to (for messages and schedules). */
     public long iteration() {
         return iteration;
+    }
+
+    /** The training loss of this step (the network's score), or NaN when the caller gave none. */
+    public double loss() {
+        return loss;
+    }
+
+    /** Records the norm threshold used for parameter {@code i} this step (see {@link ClipReport#threshold}). */
+    public void recordThreshold(int i, double threshold) {
+        report.threshold[i] = threshold;
     }
 
     /** Parameter {@code i}'s gradient view. */
@@ -134,8 +151,16 @@ public final class ClipStep {
      * The state view of a stateful strategy of the running rule ({@code self.stateSize()} elements; zeros when
      * fresh). Strategies read and write it in place; it persists between steps.
      */
-    public INDArray state(org.dl4jclipping.engine.ClipStrategy self) {
+    public INDArray state(ClipStrategy self) {
         return rule.stateOf(self);
+    }
+
+    /**
+     * The per-parameter state view of a stateful strategy of the running rule for member {@code i}
+     * ({@code self.parameterStateSize()} elements; zeros when fresh).
+     */
+    public INDArray parameterState(ClipStrategy self, int i) {
+        return rule.parameterStateOf(self, i);
     }
 
     /** A reusable scratch array of at least {@code n} doubles (contents undefined). */
@@ -366,9 +391,17 @@ public final class ClipStep {
      * @param maxConsecutive how many steps in a row may be skipped before the next skip fails (>= 1)
      */
     public void skip(int maxConsecutive) {
+        skip(maxConsecutive, false);
+    }
+
+    /**
+     * As {@link #skip(int)}; {@code bySpike} marks a skip for a loss or gradient-norm spike rather than a
+     * non-finite value ({@link ClipReport#skippedBySpike()}).
+     */
+    public void skip(int maxConsecutive, boolean bySpike) {
         skipLimit = skipped ? Math.min(skipLimit, maxConsecutive) : maxConsecutive;
         skipped = true;
-        report.markSkipped();
+        report.markSkipped(bySpike);
     }
 
     /** The smallest limit passed to {@link #skip(int)} in this step. */

@@ -36,6 +36,16 @@ public interface ClipStrategy extends Serializable {
     }
 
     /**
+     * Number of state elements this strategy keeps per parameter tensor of its rule (0 for all but per-tensor
+     * adaptive strategies such as AdaGC). The engine gives each member parameter its own view of that length
+     * through {@link ClipStep#parameterState(ClipStrategy, int)}; all zeros is the fresh state. In a DL4J network
+     * it lives in the updater state beside the parameter's updater state, so {@code ModelSerializer} saves it.
+     */
+    default int parameterStateSize() {
+        return 0;
+    }
+
+    /**
      * The strategies this one applies, in order, chains flattened: {@code [this]} for a single strategy, a
      * chain's members for a chain. The engine lays out stateful strategies' state by this list.
      */

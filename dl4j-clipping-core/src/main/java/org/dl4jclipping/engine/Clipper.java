@@ -112,11 +112,19 @@ public final class Clipper {
      * @return the step's report, reused by the next call
      */
     public ClipReport clip(long iteration, double batchDivisor) {
+        return clip(iteration, batchDivisor, Double.NaN);
+    }
+
+    /**
+     * As {@link #clip(long, double)}, with the step's training loss for strategies that watch it
+     * ({@code Clip.skipSpikes()}); NaN when unknown.
+     */
+    public ClipReport clip(long iteration, double batchDivisor, double loss) {
         if (!(batchDivisor >= 1.0) || Double.isInfinite(batchDivisor)) {
             throw new IllegalArgumentException("batchDivisor = " + batchDivisor
                     + " is out of range: must be finite and >= 1");
         }
-        step.begin(iteration, batchDivisor);
+        step.begin(iteration, batchDivisor, loss);
         int skipLimit = Integer.MAX_VALUE;
         for (int r = 0; r < rules.size(); r++) {
             ClipRule rule = rules.get(r);
@@ -171,6 +179,9 @@ public final class Clipper {
             if (step.countNonFinite(i) > 0) {
                 skippedWhere.add(layout.param(i).key());
             }
+        }
+        if (step.skipped() && step.report().skippedBySpike()) {
+            skippedWhere.add("a loss or gradient-norm spike");
         }
         if (consecutiveSkips >= limit) {
             throw new SkipLimitExceededException(step.iteration(), consecutiveSkips, List.copyOf(skippedWhere));

@@ -1,10 +1,10 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.ClipStrategy;
 import java.util.List;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.ParamGradient;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonCreator;

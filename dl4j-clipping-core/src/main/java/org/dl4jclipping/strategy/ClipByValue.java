@@ -1,9 +1,9 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.ClipStrategy;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 

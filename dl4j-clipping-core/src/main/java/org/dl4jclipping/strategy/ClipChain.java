@@ -1,11 +1,11 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.ClipStrategy;
 import java.util.List;
 import java.util.stream.Collectors;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -60,6 +60,11 @@ public final class ClipChain implements ClipStrategy {
     @Override
     public int stateSize() {
         return parts().stream().mapToInt(ClipStrategy::stateSize).sum();
+    }
+
+    @Override
+    public int parameterStateSize() {
+        return parts().stream().mapToInt(ClipStrategy::parameterStateSize).sum();
     }
 
     /** The members, nested chains flattened. */

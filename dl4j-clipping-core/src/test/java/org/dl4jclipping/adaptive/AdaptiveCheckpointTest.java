@@ -14,8 +14,11 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
-import org.dl4jclipping.strategy.AutoClip;
 import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.strategy.AdaGC;
+import org.dl4jclipping.strategy.AutoClip;
+import org.dl4jclipping.strategy.SkipSpikes;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.dl4jclipping.strategy.ZClip;
 import org.dl4jclipping.testing.Networks;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -44,26 +47,32 @@ class AdaptiveCheckpointTest {
                 new AutoClip(50, 3),
                 ZClip.builder().warmupSteps(3).zThreshold(0.5).maxGradNorm(Double.POSITIVE_INFINITY).build(),
                 Clip.agc(0.01).includingOutputLayer(),
-                Clip.chain(Clip.skipNonFinite(), ZClip.builder().warmupSteps(2).build(), new AutoClip(30, 4)));
+                Clip.chain(Clip.skipNonFinite(), ZClip.builder().warmupSteps(2).build(), new AutoClip(30, 4)),
+                AdaGC.builder().warmupSteps(3).lambdaAbs(0.5).lambdaRel(0.9).build(),
+                Clip.chain(Clip.skipNonFinite(), SkipSpikes.builder().window(4).sigmaFactor(0.5).build(),
+                        AdaGC.builder().warmupSteps(2).lambdaRel(0.8).build()));
         return strategies.stream().flatMap(s -> Stream.of(
-                Arguments.of(s, "MLP"), Arguments.of(s, "Graph")));
+                Arguments.of(s, "MLP", DataType.DOUBLE), Arguments.of(s, "Graph", DataType.DOUBLE),
+                Arguments.of(s, "MLP", DataType.FLOAT)));
     }
 
-    private static Networks.Fixture fixture(ClipStrategy s, String kind) {
+    private static Networks.Fixture fixture(ClipStrategy s, String kind, DataType type) {
         Function<Double, IUpdater> up = lr -> new ClippingUpdater(new Adam(0.05 * lr), s);
-        Networks.Fixture f = kind.equals("MLP") ? Networks.batchNorm(up) : Networks.graph(up);
+        Networks.Fixture f = Networks.inPrecision(type,
+                () -> kind.equals("MLP") ? Networks.batchNorm(up) : Networks.graph(up));
         f.model().addListeners(new ClippingListener());
         return f;
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
+    @ParameterizedTest(name = "{0} on {1} {2}")
     @MethodSource("cases")
-    void saveRestoreContinue_isBitIdenticalToUninterrupted(ClipStrategy s, String kind) throws Exception {
-        Networks.Fixture straight = fixture(s, kind);
+    void saveRestoreContinue_isBitIdenticalToUninterrupted(ClipStrategy s, String kind, DataType type)
+            throws Exception {
+        Networks.Fixture straight = fixture(s, kind, type);
         for (int i = 0; i < K + N; i++) {
             straight.fit();
         }
-        Networks.Fixture first = fixture(s, kind);
+        Networks.Fixture first = fixture(s, kind, type);
         for (int i = 0; i < K; i++) {
             first.fit();
         }
@@ -81,15 +90,15 @@ class AdaptiveCheckpointTest {
         assertBitIdentical(updaterState(resumed.model()), updaterState(straight.model()), "updater state");
     }
 
-    @ParameterizedTest(name = "{0} on {1}")
+    @ParameterizedTest(name = "{0} on {1} {2}")
     @MethodSource("cases")
-    void twoNetworksInTurn_endAsEachAlone(ClipStrategy s, String kind) {
-        Networks.Fixture alone = fixture(s, kind);
+    void twoNetworksInTurn_endAsEachAlone(ClipStrategy s, String kind, DataType type) {
+        Networks.Fixture alone = fixture(s, kind, type);
         for (int i = 0; i < K; i++) {
             alone.fit();
         }
-        Networks.Fixture a = fixture(s, kind);
-        Networks.Fixture b = fixture(s, kind);
+        Networks.Fixture a = fixture(s, kind, type);
+        Networks.Fixture b = fixture(s, kind, type);
         for (int i = 0; i < K; i++) {
             a.fit();
             b.fit();

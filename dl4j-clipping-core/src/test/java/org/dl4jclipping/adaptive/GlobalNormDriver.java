@@ -3,9 +3,9 @@ package org.dl4jclipping.adaptive;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.dl4jclipping.engine.ClipReport;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Clipper;
 import org.dl4jclipping.engine.GradientLayout;
-import org.dl4jclipping.engine.ClipStrategy;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;

@@ -7,8 +7,8 @@ import static org.dl4jclipping.adaptive.GlobalNormDriver.assertMatches;
 import java.util.Random;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipReport;
-import org.dl4jclipping.engine.NonFiniteGradientException;
 import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.NonFiniteGradientException;
 import org.dl4jclipping.strategy.ZClip;
 import org.junit.jupiter.api.Test;
 

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import org.nd4j.linalg.api.buffer.DataType;
 import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Function;
@@ -18,6 +17,7 @@ import org.dl4jclipping.testing.UnclippedGradient;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 

@@ -7,8 +7,6 @@ import java.lang.ref.WeakReference;
 import java.util.ArrayList;
 import java.util.List;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
-import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipReport;
 import org.dl4jclipping.engine.StateDoubles;
@@ -29,12 +27,7 @@ class ListenerLifecycleTest {
 
     /** AutoClip's state (count, then the ring of norms) in the network's updater state. */
     private static INDArray autoClipState(MultiLayerNetwork net) {
-        for (UpdaterBlock block : ((BaseMultiLayerUpdater<?>) net.getUpdater()).getUpdaterBlocks()) {
-            if (block.getGradientUpdater() instanceof ClippingGradientUpdater cgu && cgu.strategyState() != null) {
-                return cgu.strategyState();
-            }
-        }
-        throw new AssertionError("no AutoClip state");
+        return NetworkTestSupport.ruleState(net);
     }
 
     /**

@@ -89,4 +89,20 @@ final class NetworkTestSupport {
         }
         return null;
     }
+
+    /**
+     * The rule state of the first stateful ClippingUpdater block of {@code net} (AutoClip's count and ring, ...):
+     * the first {@code stateSize()} elements of the block's last strategy slot, a view into the updater state.
+     */
+    static INDArray ruleState(MultiLayerNetwork net) {
+        for (org.deeplearning4j.nn.updater.UpdaterBlock b
+                : ((org.deeplearning4j.nn.updater.BaseMultiLayerUpdater<?>) net.getUpdater()).getUpdaterBlocks()) {
+            if (b.getGradientUpdater() instanceof ClippingGradientUpdater cgu && cgu.stateful()) {
+                int v = b.getLayersAndVariablesInBlock().size();
+                int size = cgu.getConfig().getStrategy().stateSize();
+                return cgu.slot(v - 1, v).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, size));
+            }
+        }
+        throw new AssertionError("no stateful ClippingUpdater block");
+    }
 }

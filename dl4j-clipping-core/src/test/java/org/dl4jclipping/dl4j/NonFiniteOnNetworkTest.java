@@ -8,8 +8,8 @@ import static org.dl4jclipping.dl4j.NetworkTestSupport.updaterState;
 
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.Clip;
-import org.dl4jclipping.engine.NonFiniteGradientException;
 import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.NonFiniteGradientException;
 import org.dl4jclipping.testing.Networks;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -8,8 +8,6 @@ import java.util.List;
 import org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.updater.BaseMultiLayerUpdater;
-import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.deeplearning4j.optimize.api.BaseTrainingListener;
 import org.deeplearning4j.parallelism.ParallelWrapper;
 import org.dl4jclipping.Clip;
@@ -43,19 +41,14 @@ class ParallelWrapperAdaptiveTest {
 
         @Override
         public void onGradientCalculation(Model model) {
-            for (UpdaterBlock b : ((BaseMultiLayerUpdater<?>) ((MultiLayerNetwork) model).getUpdater())
-                    .getUpdaterBlocks()) {
-                if (b.getGradientUpdater() instanceof ClippingGradientUpdater cgu && cgu.strategyState() != null) {
-                    INDArray s = cgu.strategyState();
-                    int count = (int) Math.round(StateDoubles.get(s, 0));
-                    double[] h = new double[1 + Math.min(count, 4)];
-                    h[0] = StateDoubles.get(s, 0);
-                    for (int k = 1; k < h.length; k++) {
-                        h[k] = StateDoubles.get(s, k);
-                    }
-                    histories.add(h);
-                }
+            INDArray s = NetworkTestSupport.ruleState((MultiLayerNetwork) model);
+            int count = (int) Math.round(StateDoubles.get(s, 0));
+            double[] h = new double[1 + Math.min(count, 4)];
+            h[0] = StateDoubles.get(s, 0);
+            for (int k = 1; k < h.length; k++) {
+                h[k] = StateDoubles.get(s, k);
             }
+            histories.add(h);
         }
     }
 

@@ -1,20 +1,19 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.Scope;
-import org.dl4jclipping.engine.ClipStrategy;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.dl4jclipping.Clip;
+import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.Scope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * semantics.md, "Rules that hold for all of them": invalid configuration (threshold <= 0, NaN, +-Inf; lo >= hi,

@@ -1,15 +1,14 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.Scope;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.InvalidObjectException;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.nio.ByteBuffer;
+import org.dl4jclipping.engine.Scope;
 import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Regression test for a production bug found while writing the core tests (not fixed here: src/main belongs to

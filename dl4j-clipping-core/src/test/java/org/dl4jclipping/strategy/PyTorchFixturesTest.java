@@ -1,19 +1,18 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.Scope;
-import org.dl4jclipping.engine.ClipStrategy;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipReport;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Clipper;
 import org.dl4jclipping.engine.GradientLayout;
+import org.dl4jclipping.engine.Scope;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Our strategies against PyTorch's own numbers for {@code torch.nn.utils.clip_grad_norm_} (norm_type 2, 1, inf;

@@ -1,9 +1,5 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.Scope;
-import org.dl4jclipping.engine.ClipStrategy;
-import static org.assertj.core.api.Assertions.assertThat;
-
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -11,11 +7,14 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.dl4jclipping.Clip;
+import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.Scope;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Serialised configurations are a public format (style.md, point 5): every strategy, nested chains included,

@@ -1,11 +1,5 @@
 package org.dl4jclipping.strategy;
 
-import org.dl4jclipping.engine.NonFiniteHandling;
-import org.dl4jclipping.engine.Scope;
-import org.dl4jclipping.engine.ClipStrategy;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
 import java.util.List;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -15,14 +9,19 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipReport;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Clipper;
 import org.dl4jclipping.engine.NonFiniteGradientException;
+import org.dl4jclipping.engine.NonFiniteHandling;
+import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.testing.Close;
-import org.dl4jclipping.testing.GradientCase;
 import org.dl4jclipping.testing.GradientCase.Form;
 import org.dl4jclipping.testing.GradientCase.Param;
+import org.dl4jclipping.testing.GradientCase;
 import org.dl4jclipping.testing.ReferenceClipping;
 import org.nd4j.linalg.api.buffer.DataType;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Every fixed strategy against the double-precision {@link ReferenceClipping}, over generated gradients:

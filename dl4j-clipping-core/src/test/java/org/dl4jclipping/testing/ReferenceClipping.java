@@ -4,12 +4,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.strategy.ClipByNorm;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
-import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.NonFinitePolicy;
-import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.strategy.ZeroOut;
 
 /**
