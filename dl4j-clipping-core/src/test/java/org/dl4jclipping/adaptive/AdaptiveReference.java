@@ -13,7 +13,9 @@ import java.util.List;
  *   <li>{@link AutoClipRef}: append first, numpy-linear percentile by hand, clip when the norm exceeds it;</li>
  *   <li>{@link ZClipRef}: warm-up buffer, population variance, z-score, reciprocal rule, EMA (variance with the
  *       updated mean), {@code skip_update_on_spike};</li>
- *   <li>{@link #agc}: AGC per unit for a parameter given in c order with its shape.</li>
+ *   <li>{@link #agc}: AGC per unit for a parameter given in c order with its shape;</li>
+ *   <li>{@link AdaGCRef}: per-tensor gamma, warm-up under a global norm, EMA of clipped norms;</li>
+ *   <li>{@link SpikeRef}: plain lists of kept losses and norms, mean + sigma * population std of the last window.</li>
  * </ul>
  */
 final class AdaptiveReference {
@@ -194,5 +196,109 @@ final class AdaptiveReference {
             out[k] = g[k] * scale[unitOf[k]];
         }
         return new AgcResult(out, scale);
+    }
+
+    /** Plain copy of tensors. */
+    static double[][] copy(double[][] g) {
+        double[][] out = new double[g.length][];
+        for (int i = 0; i < g.length; i++) {
+            out[i] = g[i].clone();
+        }
+        return out;
+    }
+
+    /** AdaGC as adaptive.md defines it (Wang et al. 2025; pytorch_optimizer adagc.py), plus its edge rules. */
+    static final class AdaGCRef {
+        final double lambdaAbs;
+        final double lambdaRel;
+        final double beta;
+        final int warmup;
+        final double eps;
+        double[] gamma;
+        long t;
+
+        AdaGCRef(double lambdaAbs, double lambdaRel, double beta, int warmup, double eps) {
+            this.lambdaAbs = lambdaAbs;
+            this.lambdaRel = lambdaRel;
+            this.beta = beta;
+            this.warmup = warmup;
+            this.eps = eps;
+        }
+
+        /** One step: the clipped gradients (a copy) and the gamma update. */
+        double[][] step(double[][] g) {
+            t++;
+            double[][] out = copy(g);
+            if (gamma == null) {
+                gamma = new double[g.length];
+            }
+            if (t < warmup) {
+                double sq = 0;
+                for (double[] x : g) {
+                    for (double v : x) {
+                        sq += v * v;
+                    }
+                }
+                double h = Math.min(lambdaAbs / (Math.sqrt(sq) + eps), 1.0);
+                for (int i = 0; i < out.length; i++) {
+                    for (int k = 0; k < out[i].length; k++) {
+                        out[i][k] *= h;
+                    }
+                    double n = norm(out[i]);
+                    gamma[i] = t == 1 ? n : Math.min(gamma[i], n);
+                }
+            } else {
+                for (int i = 0; i < out.length; i++) {
+                    double n = norm(out[i]);
+                    double h = n == 0 ? 1.0 : Math.min(lambdaRel * gamma[i] / n, 1.0);
+                    for (int k = 0; k < out[i].length; k++) {
+                        out[i][k] *= h;
+                    }
+                    gamma[i] = beta * gamma[i] + (1 - beta) * norm(out[i]);
+                }
+            }
+            return out;
+        }
+    }
+
+    /** Spike skipping (OLMo-core / Levanter) with Levanter's rule: a skipped step's values are not kept. */
+    static final class SpikeRef {
+        final int window;
+        final double sigma;
+        final boolean byLoss;
+        final boolean byNorm;
+        final List<Double> losses = new java.util.ArrayList<>();
+        final List<Double> norms = new java.util.ArrayList<>();
+
+        SpikeRef(int window, double sigma, boolean byLoss, boolean byNorm) {
+            this.window = window;
+            this.sigma = sigma;
+            this.byLoss = byLoss;
+            this.byNorm = byNorm;
+        }
+
+        private boolean above(List<Double> kept, double x) {
+            List<Double> last = kept.subList(Math.max(0, kept.size() - window), kept.size());
+            if (last.size() < window / 2 || last.isEmpty() || !Double.isFinite(x)) {
+                return false;
+            }
+            double mean = last.stream().mapToDouble(Double::doubleValue).sum() / last.size();
+            double var = last.stream().mapToDouble(v -> (v - mean) * (v - mean)).sum() / last.size();
+            return x > mean + sigma * Math.sqrt(var);
+        }
+
+        /** Whether the step with this loss and global norm is skipped; keeps its values when it is not. */
+        boolean skip(double loss, double norm) {
+            boolean spike = (byLoss && above(losses, loss)) || (byNorm && above(norms, norm));
+            if (!spike) {
+                if (Double.isFinite(loss)) {
+                    losses.add(loss);
+                }
+                if (Double.isFinite(norm)) {
+                    norms.add(norm);
+                }
+            }
+            return spike;
+        }
     }
 }

@@ -11,6 +11,7 @@ import java.util.stream.Stream;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.strategy.AdaGC;
 import org.dl4jclipping.testing.Networks;
 import org.dl4jclipping.testing.ReferenceClipping;
 import org.dl4jclipping.testing.UnclippedGradient;
@@ -22,7 +23,8 @@ import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 
 /**
- * The exactness matrix of issue 5: for each strategy x scope x network, one {@code fit} with {@code Sgd(lr)}
+ * The exactness matrix of issue 5 (AdaGC's first step and a chain through a fresh spike skip since issue 16):
+ * for each strategy x scope x network, one {@code fit} with {@code Sgd(lr)}
  * changes every trainable parameter by exactly {@code -lr * clip(meanGradient)}, where the clipped gradient is
  * computed by the test's double-precision {@link ReferenceClipping} from the network's unclipped gradient.
  * Every case runs in DOUBLE and in FLOAT (DL4J's default), the reference always in double, applied to the
@@ -78,6 +80,10 @@ class IntegrationExactnessTest {
                 new StrategyCase("normInf-LAYER", (g, l) -> Clip.norm(0.5 * maxAbs(g), Double.POSITIVE_INFINITY,
                         Scope.LAYER)),
                 new StrategyCase("chain", (g, l) -> Clip.chain(Clip.skipNonFinite(), Clip.value(0.5 * maxAbs(g)),
+                        Clip.globalNorm(0.5 * perGroup(g, l, Scope.GLOBAL)[0]))),
+                new StrategyCase("adaGC", (g, l) -> AdaGC.builder().lambdaAbs(0.5 * perGroup(g, l, Scope.GLOBAL)[0])
+                        .build()),
+                new StrategyCase("skipSpikes-chain", (g, l) -> Clip.chain(Clip.skipNonFinite(), Clip.skipSpikes(),
                         Clip.globalNorm(0.5 * perGroup(g, l, Scope.GLOBAL)[0]))));
         List<Arguments> args = new ArrayList<>();
         for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {

@@ -6,7 +6,9 @@ import java.util.List;
 import java.util.Set;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Scope;
+import org.dl4jclipping.strategy.AdaGC;
 import org.dl4jclipping.strategy.ClipByNorm;
+import org.dl4jclipping.strategy.SkipSpikes;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
 import org.dl4jclipping.strategy.NonFinitePolicy;
@@ -122,7 +124,20 @@ public final class ReferenceClipping {
                     }
                 }
             }
-        } else {
+        } else if (s instanceof AdaGC a) {
+            // the first step of a fresh AdaGC (t = 1 < warmupSteps): h = min(lambdaAbs / (G + eps), 1) on all
+            double norm = groupNorm(out.grads, groups(Scope.GLOBAL, layerOf).get(0), 2.0);
+            if (!Double.isFinite(norm)) {
+                out.failed = true;
+                return;
+            }
+            double scale = Math.min(1.0, a.getLambdaAbs() / (norm + a.getEps()));
+            for (double[] g : out.grads) {
+                for (int k = 0; k < g.length; k++) {
+                    g[k] *= scale;
+                }
+            }
+        } else if (!(s instanceof SkipSpikes)) { // a fresh spike window takes every step unchanged
             throw new IllegalArgumentException("no reference for " + s);
         }
     }
