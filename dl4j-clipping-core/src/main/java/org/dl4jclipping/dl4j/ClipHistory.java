@@ -18,15 +18,16 @@ import org.dl4jclipping.engine.ClipReport;
  * {@code capacity} steps, dropping the oldest.
  *
  * <p>Each {@link Step} holds the iteration, the global L2 norm before and after clipping, the smallest scale
- * applied, the elements clipped, zeroed and non-finite, whether the step was skipped, and each layer's L2 norm
- * before and after. Thread-safe.
+ * applied, the elements clipped, zeroed and non-finite, whether the step was skipped (and whether for a spike),
+ * the smallest norm threshold an adaptive strategy used ({@link ClipReport#minThreshold()}, NaN when none), and
+ * each layer's L2 norm before and after. Thread-safe.
  */
 public final class ClipHistory implements Consumer<ClipReport> {
 
     /** One recorded step. Layer arrays follow {@link #layers()}. */
     public record Step(long iteration, double normBefore, double normAfter, double minScale, long clipped,
-                       long zeroed, long nonFinite, boolean skipped, double[] layerNormBefore,
-                       double[] layerNormAfter) {
+                       long zeroed, long nonFinite, boolean skipped, boolean skippedBySpike, double threshold,
+                       double[] layerNormBefore, double[] layerNormAfter) {
     }
 
     private final int capacity;
@@ -56,7 +57,8 @@ public final class ClipHistory implements Consumer<ClipReport> {
             steps.removeFirst();
         }
         steps.addLast(new Step(r.iteration(), r.totalNormBefore(), r.totalNormAfter(), r.minScale(),
-                r.totalClipped(), r.totalZeroed(), r.totalNonFinite(), r.skipped(), before, after));
+                r.totalClipped(), r.totalZeroed(), r.totalNonFinite(), r.skipped(), r.skippedBySpike(),
+                r.minThreshold(), before, after));
         recorded++;
     }
 
@@ -94,7 +96,7 @@ public final class ClipHistory implements Consumer<ClipReport> {
 
     /**
      * Writes the kept steps as CSV: {@code iteration,norm_before,norm_after,min_scale,clipped,zeroed,non_finite,
-     * skipped}, then {@code before:<layer>} and {@code after:<layer>} per layer.
+     * skipped,skipped_by_spike,threshold}, then {@code before:<layer>} and {@code after:<layer>} per layer.
      */
     public synchronized void writeCsv(Path file) throws IOException {
         if (file.getParent() != null) {
@@ -102,7 +104,8 @@ public final class ClipHistory implements Consumer<ClipReport> {
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             StringBuilder header = new StringBuilder(
-                    "iteration,norm_before,norm_after,min_scale,clipped,zeroed,non_finite,skipped");
+                    "iteration,norm_before,norm_after,min_scale,clipped,zeroed,non_finite,skipped,skipped_by_spike,"
+                            + "threshold");
             for (String l : layers) {
                 header.append(",before:").append(l);
             }
@@ -115,7 +118,8 @@ public final class ClipHistory implements Consumer<ClipReport> {
                 row.append(s.iteration()).append(',').append(num(s.normBefore())).append(',')
                         .append(num(s.normAfter())).append(',').append(num(s.minScale())).append(',')
                         .append(s.clipped()).append(',').append(s.zeroed()).append(',').append(s.nonFinite())
-                        .append(',').append(s.skipped());
+                        .append(',').append(s.skipped()).append(',').append(s.skippedBySpike()).append(',')
+                        .append(num(s.threshold()));
                 for (double v : s.layerNormBefore()) {
                     row.append(',').append(num(v));
                 }

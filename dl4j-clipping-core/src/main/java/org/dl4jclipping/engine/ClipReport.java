@@ -109,6 +109,17 @@ public final class ClipReport {
         return threshold[i];
     }
 
+    /** The smallest threshold recorded for any parameter this step, or NaN when none was. */
+    public double minThreshold() {
+        double m = Double.NaN;
+        for (double t : threshold) {
+            if (!Double.isNaN(t) && !(t >= m)) {
+                m = t;
+            }
+        }
+        return m;
+    }
+
     /** L2 norm of parameter {@code i}'s gradient before clipping. */
     public double normBefore(int i) {
         return normBefore[i];

@@ -95,6 +95,9 @@ public final class AutoClip implements ClipStrategy {
         }
         double stored = StateDoubles.get(state, slot);
         double threshold = Percentile.ofSorting(history, m, percentile);
+        for (int i : all) {
+            step.recordThreshold(i, threshold);
+        }
         if (stored > threshold) {
             step.scaleGroup(all, threshold / (n + ClipByNorm.EPSILON));
         }

@@ -154,6 +154,9 @@ public final class ZClip implements ClipStrategy {
                 ? (mode == Mode.ADAPTIVE_SCALING ? (mu + zThreshold * sigma / (z / zThreshold)) * clipFactor : mu)
                 : Double.NaN;
         double effective = Math.min(spike ? thr : g, maxGradNorm);
+        for (int i : all) {
+            step.recordThreshold(i, effective);
+        }
         if (g > effective) {
             scaleAll(step, all, effective / (g + ClipByNorm.EPSILON));
         }

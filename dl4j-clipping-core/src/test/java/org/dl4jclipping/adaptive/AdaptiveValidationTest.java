@@ -14,8 +14,10 @@ import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.engine.ClipStrategy;
+import org.dl4jclipping.strategy.AdaGC;
 import org.dl4jclipping.strategy.AdaptiveGradientClip;
 import org.dl4jclipping.strategy.AutoClip;
+import org.dl4jclipping.strategy.SkipSpikes;
 import org.dl4jclipping.strategy.ZClip;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -82,6 +84,36 @@ class AdaptiveValidationTest {
                         + ",\"excludeOutputLayer\":true,\"excludedLayers\":[]}", field, value, rule);
     }
 
+    /** AdaGC with the defaults but one field changed (given by name). */
+    private static Case adaGC(String field, double v, String value, String rule) {
+        double abs = field.equals("lambdaAbs") ? v : 1.0;
+        double rel = field.equals("lambdaRel") ? v : 1.05;
+        double beta = field.equals("beta") ? v : 0.98;
+        int warmup = field.equals("warmupSteps") ? (int) v : 100;
+        double eps = field.equals("eps") ? v : 1e-8;
+        return new Case("adaGC(" + field + "=" + value + ")",
+                () -> AdaGC.builder().lambdaAbs(abs).lambdaRel(rel).beta(beta).warmupSteps(warmup).eps(eps).build(),
+                () -> new AdaGC(abs, rel, beta, warmup, eps),
+                "{\"@class\":\"" + PKG + "AdaGC\",\"lambdaAbs\":" + j(abs) + ",\"lambdaRel\":" + j(rel)
+                        + ",\"beta\":" + j(beta) + ",\"warmupSteps\":" + warmup + ",\"eps\":" + j(eps) + "}",
+                field, value, rule);
+    }
+
+    /** SkipSpikes with the defaults but one field changed (given by name). */
+    private static Case skipSpikes(String field, double v, String value, String rule) {
+        int window = field.equals("window") ? (int) v : 128;
+        double sigma = field.equals("sigmaFactor") ? v : 6.0;
+        int max = field.equals("maxConsecutiveSkips") ? (int) v : 10;
+        boolean off = field.equals("byLoss/byNorm");
+        return new Case("skipSpikes(" + field + "=" + value + ")",
+                () -> SkipSpikes.builder().window(window).sigmaFactor(sigma).maxConsecutiveSkips(max).byLoss(!off)
+                        .byNorm(!off).build(),
+                () -> new SkipSpikes(window, sigma, !off, !off, max),
+                "{\"@class\":\"" + PKG + "SkipSpikes\",\"window\":" + window + ",\"sigmaFactor\":" + j(sigma)
+                        + ",\"byLoss\":" + !off + ",\"byNorm\":" + !off + ",\"maxConsecutiveSkips\":" + max + "}",
+                field, value, rule);
+    }
+
     static Stream<Case> cases() {
         String pRange = "(0.0, 100.0]";
         String positive = "> 0";
@@ -119,7 +151,21 @@ class AdaptiveValidationTest {
                 agc(-0.01, 1e-3, "clipFactor", "-0.01", positive),
                 agc(Double.NaN, 1e-3, "clipFactor", "NaN", positive),
                 agc(0.01, 0, "eps", "0.0", positive),
-                agc(0.01, -1, "eps", "-1.0", positive));
+                agc(0.01, -1, "eps", "-1.0", positive),
+                // AdaGC: lambdas > 0, beta in [0, 1), warm-up >= 2 (step 1 initialises gamma), eps > 0
+                adaGC("lambdaAbs", 0, "0.0", positive),
+                adaGC("lambdaRel", -1, "-1.0", positive),
+                adaGC("lambdaRel", Double.NaN, "NaN", positive),
+                adaGC("beta", 1, "1.0", "[0, 1)"),
+                adaGC("beta", -0.1, "-0.1", "[0, 1)"),
+                adaGC("warmupSteps", 1, "1", "[2, 10000000]"),
+                adaGC("eps", 0, "0.0", positive),
+                // SkipSpikes: window in [2, 100000], sigma > 0, max skips >= 1, loss or norm watched
+                skipSpikes("window", 1, "1", "[2, 100000]"),
+                skipSpikes("sigmaFactor", 0, "0.0", positive),
+                skipSpikes("sigmaFactor", Double.POSITIVE_INFINITY, "Infinity", positive),
+                skipSpikes("maxConsecutiveSkips", 0, "0", "[1, 2147483647]"),
+                skipSpikes("byLoss/byNorm", 0, "false/false", "at least one must be true"));
     }
 
     static Stream<Case> factoryCases() {
@@ -171,7 +217,12 @@ class AdaptiveValidationTest {
                 () -> Clip.agc(0.02).includingOutputLayer().excluding("embedding", "lstm"),
                 () -> new AdaptiveGradientClip(0.05, 1e-4, false, List.of("a")),
                 () -> Clip.chain(Clip.skipNonFinite(), Clip.agc(0.01).excluding("x"), Clip.zClip(),
-                        new AutoClip(25, 100), Clip.value(5.0))).map(m -> Named.of(m.get().toString(), m));
+                        new AutoClip(25, 100), Clip.value(5.0)),
+                Clip::adaGC,
+                () -> AdaGC.builder().lambdaAbs(0.5).lambdaRel(1.2).beta(0).warmupSteps(2).eps(1e-6).build(),
+                Clip::skipSpikes,
+                () -> SkipSpikes.builder().window(16).sigmaFactor(3).byLoss(false).maxConsecutiveSkips(4).build(),
+                () -> Clip.chain(Clip.skipNonFinite(7), Clip.skipSpikes(), Clip.adaGC())).map(m -> Named.of(m.get().toString(), m));
     }
 
     @ParameterizedTest

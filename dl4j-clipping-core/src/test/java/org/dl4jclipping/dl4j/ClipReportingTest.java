@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * independently with {@link UnclippedGradient} before the fit and normed with {@link ReferenceClipping}
  * (1e-9 relative), and the norm after is {@code 0.1 * n / (n + 1e-6)};</li>
  * <li>{@code writeCsv} writes the header {@code iteration,norm_before,norm_after,min_scale,clipped,zeroed,
- * non_finite,skipped} followed by {@code before:<layer>} and {@code after:<layer>} for DL4J's layer names
+ * non_finite,skipped,skipped_by_spike,threshold} (no adaptive strategy here: threshold NaN) followed by {@code before:<layer>} and {@code after:<layer>} for DL4J's layer names
  * {@code layer0..layer2}, then one row per kept step;</li>
  * <li>a {@code ClipLogger(2)} logs steps 0, 2, 4 and 6 at INFO: 4 lines for 8 steps.</li>
  * </ul>
@@ -106,14 +106,16 @@ class ClipReportingTest {
         List<String> lines = Files.readAllLines(csv, StandardCharsets.UTF_8);
         assertThat(lines).hasSize(6);
         assertThat(lines.get(0)).isEqualTo("iteration,norm_before,norm_after,min_scale,clipped,zeroed,non_finite,"
-                + "skipped,before:layer0,before:layer1,before:layer2,after:layer0,after:layer1,after:layer2");
+                + "skipped,skipped_by_spike,threshold,before:layer0,before:layer1,before:layer2,after:layer0,after:layer1,after:layer2");
         for (int r = 1; r <= 5; r++) {
             String[] cells = lines.get(r).split(",");
-            assertThat(cells).hasSize(14);
+            assertThat(cells).hasSize(16);
             assertThat(cells[0]).isEqualTo(String.valueOf(r + 2));
             assertThat(Double.parseDouble(cells[1])).isCloseTo(referenceNorms.get(r + 2),
                     org.assertj.core.data.Offset.offset(1e-8 * referenceNorms.get(r + 2)));
             assertThat(cells[7]).isEqualTo("false");
+            assertThat(cells[8]).isEqualTo("false");
+            assertThat(cells[9]).isEqualTo("NaN");
         }
 
         assertThat(logged.list).hasSize(4).allSatisfy(e -> {

@@ -8,10 +8,10 @@ import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.Scope;
 import org.dl4jclipping.strategy.AdaGC;
 import org.dl4jclipping.strategy.ClipByNorm;
-import org.dl4jclipping.strategy.SkipSpikes;
 import org.dl4jclipping.strategy.ClipByValue;
 import org.dl4jclipping.strategy.ClipChain;
 import org.dl4jclipping.strategy.NonFinitePolicy;
+import org.dl4jclipping.strategy.SkipSpikes;
 import org.dl4jclipping.strategy.ZeroOut;
 
 /**

@@ -49,6 +49,10 @@ public final class ClipSpec {
                 + "percentile of the norms seen so far", (n, a) -> Clip.autoClip(number(n, a)));
         register("zclip", "zclip          ZClip: global norm clipped when its z-score against a running mean is "
                 + "above 2.5", (n, a) -> noArg(n, a, Clip.zClip()));
+        register("adagc", "adagc          AdaGC (Wang et al. 2025): a threshold per tensor, 1.05 x the EMA of its own "
+                + "clipped norms (100 warm-up steps at global norm 1.0)", (n, a) -> noArg(n, a, Clip.adaGC()));
+        register("skip-spikes", "skip-spikes    skip a step whose loss or gradient norm is above mean + 6 std of "
+                + "the last 128 (OLMo-core, Levanter)", (n, a) -> noArg(n, a, Clip.skipSpikes()));
     }
 
     private static void register(String name, String help, Factory factory) {

@@ -35,6 +35,9 @@ class ClipSpecTest {
                 .hasToString(Clip.autoClip(10).toString());
         assertThat(ClipSpec.parse("zclip").strategy()).isInstanceOf(ZClip.class)
                 .hasToString(Clip.zClip().toString());
+        assertThat(ClipSpec.parse("adagc").strategy()).isEqualTo(Clip.adaGC());
+        assertThat(ClipSpec.parse("skip-nonfinite,skip-spikes,adagc").strategy())
+                .isEqualTo(Clip.chain(Clip.skipNonFinite(), Clip.skipSpikes(), Clip.adaGC()));
         assertThat(ClipSpec.isAvailable("agc", "0.01")).isTrue();
         assertThat(ClipSpec.isAvailable("clamp", "1")).isFalse();
         ClipSpec chain = ClipSpec.parse("skip-nonfinite,agc:0.05");
@@ -52,8 +55,10 @@ class ClipSpecTest {
                 .hasMessageContaining("autoclip:150");
         assertThatThrownBy(() -> ClipSpec.parse("zclip:2")).isInstanceOf(UserError.class)
                 .hasMessageContaining("takes no argument");
+        assertThatThrownBy(() -> ClipSpec.parse("skip-spikes:3")).isInstanceOf(UserError.class)
+                .hasMessageContaining("takes no argument");
         assertThatThrownBy(() -> ClipSpec.parse("agd:0.01")).isInstanceOf(UserError.class)
-                .hasMessageContaining("unknown strategy 'agd'").hasMessageContaining("agc, autoclip, zclip");
+                .hasMessageContaining("unknown strategy 'agd'").hasMessageContaining("agc, autoclip, zclip, adagc, skip-spikes");
     }
 
     @Test
