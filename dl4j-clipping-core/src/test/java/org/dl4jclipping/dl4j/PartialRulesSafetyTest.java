@@ -73,11 +73,20 @@ public class PartialRulesSafetyTest {
         return net;
     }
 
+    /**
+     * Minibatch {@code seed}, from {@code java.util.Random(seed)} (ND4J's generator, reseeded after a fit, does not
+     * repeat its sequence): N(0, 1) features, one-hot labels; example 0's features NaN when {@code nan}.
+     */
     public static DataSet batch(DataType type, long seed, boolean nan) {
-        Nd4j.getRandom().setSeed(seed);
-        INDArray features = Nd4j.randn(DataType.DOUBLE, BATCH, 4).castTo(type);
-        INDArray labels = Nd4j.zeros(type, BATCH, 3);
         java.util.Random r = new java.util.Random(seed);
+        double[][] x = new double[BATCH][4];
+        for (double[] row : x) {
+            for (int j = 0; j < row.length; j++) {
+                row[j] = r.nextGaussian();
+            }
+        }
+        INDArray features = Nd4j.createFromArray(x).castTo(type);
+        INDArray labels = Nd4j.zeros(type, BATCH, 3);
         for (int i = 0; i < BATCH; i++) {
             labels.putScalar(i, r.nextInt(3), 1.0);
         }
