@@ -26,6 +26,8 @@ public final class ClipStep {
     private final double[] divisor; // gradient = view / divisor
     private final INDArray[][] gradientUnits;
     private final INDArray[][] parameterUnits;
+    private final double[][] gradientUnitNorms;
+    private final double[][] parameterUnitNorms;
     private double[] work = new double[16];
     private final java.util.IdentityHashMap<int[], INDArray[]> spans = new java.util.IdentityHashMap<>();
     private final double[] scratch;
@@ -44,6 +46,8 @@ public final class ClipStep {
         this.divisor = new double[layout.size()];
         this.gradientUnits = new INDArray[layout.size()][];
         this.parameterUnits = new INDArray[layout.size()][];
+        this.gradientUnitNorms = new double[layout.size()][];
+        this.parameterUnitNorms = new double[layout.size()][];
     }
 
     void begin(long iteration, double batchDivisor, double loss) {
@@ -172,19 +176,78 @@ public final class ClipStep {
     }
 
     /**
-     * Views of parameter {@code i}'s units (gradient when {@code ofGradient}, else parameter values), computed
-     * once, as {@link Units} defines them from {@link ParamGradient#weight()}: columns of a rank-2 weight, slices
-     * along dimension 0 of a rank-3+ weight, the whole array for biases and other non-weights.
+     * The L2 norm of each unit of parameter {@code i} ({@link Units}: columns of a rank-2 weight, output channels of
+     * a rank-3+ weight, the whole array otherwise), of its gradient (in gradient units) when {@code ofGradient},
+     * else of its values: one pass over the parameter's memory where its layout allows ({@link UnitKernels}),
+     * otherwise one norm per unit view. The array is reused by the next call for the same parameter and kind.
      */
-    public INDArray[] units(int i, boolean ofGradient) {
+    public double[] unitNorms(int i, boolean ofGradient) {
+        ParamGradient p = layout.param(i);
+        INDArray a = ofGradient ? p.gradient() : p.parameter();
+        if (a == null) {
+            throw new IllegalStateException("parameter " + p.key() + " has no parameter view");
+        }
+        double[][] cache = ofGradient ? gradientUnitNorms : parameterUnitNorms;
+        int n = UnitKernels.count(a, p.weight());
+        if (cache[i] == null || cache[i].length != n) {
+            cache[i] = new double[n];
+        }
+        double[] out = cache[i];
+        if (!UnitKernels.norms(a, p.weight(), out)) {
+            INDArray[] views = unitViews(i, a, ofGradient);
+            for (int u = 0; u < n; u++) {
+                out[u] = Kernels.norm2(views[u]);
+            }
+        }
+        if (ofGradient && divisor[i] != 1.0) {
+            for (int u = 0; u < n; u++) {
+                out[u] /= divisor[i];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Scales unit {@code u} of parameter {@code i}'s gradient by {@code scale[u]}, in place, in one pass (units with
+     * a scale of exactly 1 are not written); the report keeps the smallest unit scale of the parameter.
+     */
+    public void scaleUnits(int i, double[] scale) {
+        ParamGradient p = layout.param(i);
+        INDArray g = p.gradient();
+        int n = UnitKernels.count(g, p.weight());
+        double min = 1.0;
+        for (int u = 0; u < n; u++) {
+            min = Math.min(min, scale[u]);
+        }
+        if (min == 1.0 && allOnes(scale, n)) {
+            return;
+        }
+        if (!UnitKernels.scale(g, p.weight(), scale)) {
+            INDArray[] views = unitViews(i, g, true);
+            for (int u = 0; u < n; u++) {
+                if (scale[u] != 1.0) {
+                    Kernels.scale(views[u], scale[u]);
+                }
+            }
+        }
+        l2Known[i] = false;
+        report.scale[i] = Math.min(report.scale[i], min);
+    }
+
+    private static boolean allOnes(double[] scale, int n) {
+        for (int u = 0; u < n; u++) {
+            if (scale[u] != 1.0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The unit views of parameter {@code i} for the layouts the one-pass loops do not take (computed once). */
+    private INDArray[] unitViews(int i, INDArray a, boolean ofGradient) {
         INDArray[][] cache = ofGradient ? gradientUnits : parameterUnits;
         if (cache[i] == null) {
-            ParamGradient p = layout.param(i);
-            INDArray a = ofGradient ? p.gradient() : p.parameter();
-            if (a == null) {
-                throw new IllegalStateException("parameter " + p.key() + " has no parameter view");
-            }
-            cache[i] = Units.of(a, p.weight());
+            cache[i] = Units.of(a, layout.param(i).weight());
         }
         return cache[i];
     }
@@ -207,25 +270,6 @@ public final class ClipStep {
     /** Whether parameter {@code i}'s current gradient holds NaN or +-Inf. */
     public boolean isNonFinite(int i) {
         return !Double.isFinite(norm2(i));
-    }
-
-    /** L2 norm of one unit view from {@link #units(int, boolean)}, in gradient units when {@code ofGradient}. */
-    public double unitNorm(int i, INDArray unit, boolean ofGradient) {
-        double n = Kernels.norm2(unit);
-        return ofGradient ? n / divisor[i] : n;
-    }
-
-    /**
-     * Scales one unit of parameter {@code i}'s gradient in place (unit-wise strategies); the report keeps the
-     * smallest unit scale of the parameter.
-     */
-    public void scaleUnit(int i, INDArray gradientUnit, double s) {
-        if (s == 1.0) {
-            return;
-        }
-        Kernels.scale(gradientUnit, s);
-        l2Known[i] = false;
-        report.scale[i] = Math.min(report.scale[i], s);
     }
 
     /**
@@ -303,8 +347,9 @@ public final class ClipStep {
         }
         double hiT = Kernels.floatBelow(hi, g.dataType());
         double loT = Kernels.floatAbove(lo, g.dataType());
-        long clipped;
-        if (Double.isFinite(n)) {
+        // one pass that counts and clamps (contiguous float or double memory: DL4J's gradient views)
+        long clipped = Kernels.clampCounting(g, loT, hiT, lo, hi, Double.isFinite(n));
+        if (clipped < 0 && Double.isFinite(n)) {
             // No NaN or Inf in the view (its norm is finite): count both sides in one pass, then a native in-place
             // min/max is exactly the clamp (for float data min(x, (float) hi) changes exactly the elements above
             // floatBelow(hi), to (float) hi).
@@ -313,7 +358,7 @@ public final class ClipStep {
                 Kernels.clampAbove(g, hi);
                 Kernels.clampBelow(g, lo);
             }
-        } else {
+        } else if (clipped < 0) {
             // NaN must stay NaN (a native min/max would turn it into a bound): compare and replace
             long above = Kernels.count(g, Conditions.greaterThan(hiT));
             long below = Kernels.count(g, Conditions.lessThan(loT));
@@ -344,9 +389,14 @@ public final class ClipStep {
             return 0; // no element exceeds the norm
         }
         double below = Kernels.floatBelow(t, g.dataType());
-        long count = Kernels.count(g, Conditions.absGreaterThan(below));
+        long count = Kernels.zeroAboveCounting(g, below, Double.isFinite(rawNorm2(i))); // one pass if contiguous
+        if (count < 0) {
+            count = Kernels.count(g, Conditions.absGreaterThan(below));
+            if (count > 0) {
+                Kernels.replace(g, 0.0, Conditions.absGreaterThan(below));
+            }
+        }
         if (count > 0) {
-            Kernels.replace(g, 0.0, Conditions.absGreaterThan(below));
             l2Known[i] = false;
             report.zeroed[i] += count;
         }

@@ -6,7 +6,6 @@ import lombok.Getter;
 import org.dl4jclipping.engine.ClipStep;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.engine.ParamGradient;
-import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -92,15 +91,14 @@ public final class AdaptiveGradientClip implements ClipStrategy {
                     || (excludeOutputLayer && step.layout().isOutputLayer(step.layout().layerOf(i)))) {
                 continue;
             }
-            INDArray[] g = step.units(i, true);
-            INDArray[] w = step.units(i, false);
+            double[] g = step.unitNorms(i, true);
+            double[] w = step.unitNorms(i, false);
+            double[] scale = step.scratch(g.length);
             for (int u = 0; u < g.length; u++) {
-                double max = clipFactor * Math.max(step.unitNorm(i, w[u], false), eps);
-                double n = step.unitNorm(i, g[u], true);
-                if (n >= max) {
-                    step.scaleUnit(i, g[u], max / Math.max(n, GRAD_EPS));
-                }
+                double max = clipFactor * Math.max(w[u], eps);
+                scale[u] = g[u] >= max ? max / Math.max(g[u], GRAD_EPS) : 1.0;
             }
+            step.scaleUnits(i, scale);
         }
     }
 
