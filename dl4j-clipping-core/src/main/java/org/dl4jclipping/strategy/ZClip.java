@@ -35,7 +35,7 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * <p>Non-finite: the reference lets a NaN norm poison {@code mu} forever; here a non-finite norm fails the step
  * (or is skipped by a non-finite policy placed before) and never enters the statistics.
  *
- * <p>State ({@code 2 * (4 + warmupSteps)} elements, {@link StateDoubles}): initialised flag, mu, var, warm-up
+ * <p>State ({@code 2 * (4 + max(1, warmupSteps))} elements, {@link StateDoubles}): initialised flag, mu, var, warm-up
  * count, warm-up buffer, each value as a pair of the state's type, so that a float network's statistics keep 48
  * bits and it clips as a double network does.
  *
