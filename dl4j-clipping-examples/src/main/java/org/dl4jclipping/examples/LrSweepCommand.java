@@ -52,8 +52,19 @@ final class LrSweepCommand extends ExampleCommand {
     @Option(names = "--batch", description = "Sequences per minibatch (default 16 quick, 32 full).")
     Integer batch;
 
+    @Option(names = "--strategies", description = "Clipping specs to compare against none, separated by ';' "
+            + "(e.g. \"global-norm:1.0;adagc;skip-nonfinite,skip-spikes\"); default global-norm:1.0, value:0.1 and "
+            + "agc:0.05.")
+    String strategyList;
+
+    @Option(names = "--spike-every", description = "Inject a gradient spike every N steps: that minibatch's "
+            + "targets times 1000 (the same minibatches for every run); spiked steps do not count as divergence, "
+            + "and the last 10 steps have none. 0 (default): no spikes.")
+    int spikeEvery;
+
     /** One strategy's runs. */
-    record Run(String strategy, double lr, double startLoss, double finalLoss, int divergedAt, StepLog log) {
+    record Run(String strategy, double lr, double startLoss, double finalLoss, int divergedAt, double heldOut,
+               StepLog log) {
         boolean diverged() {
             return divergedAt > 0;
         }
@@ -78,7 +89,12 @@ final class LrSweepCommand extends ExampleCommand {
         strategies.add("none");
         boolean explicitClip = spec.commandLine().getParseResult() != null
                 && spec.commandLine().getParseResult().hasMatchedOption("--clip");
-        if (explicitClip) {
+        if (strategyList != null) {
+            for (String one : strategyList.split(";")) {
+                ClipSpec.parse(one.trim());   // fails early on a bad spec
+                strategies.add(one.trim().toLowerCase(Locale.ROOT));
+            }
+        } else if (explicitClip) {
             ClipSpec.parse(clip);   // fails early on a bad spec
             if (!clip.trim().equalsIgnoreCase("none")) {
                 strategies.add(clip.trim().toLowerCase(Locale.ROOT));
@@ -93,7 +109,8 @@ final class LrSweepCommand extends ExampleCommand {
                 corpus.name, cell, h, len, b, n);
         out.printf(Locale.ROOT, "learning rates: %d on a log grid from %s to %s; strategies: %s%n", k, rate(LR_MIN),
                 rate(LR_MAX), String.join(", ", strategies));
-        out.println("a run diverges when its loss is NaN or exceeds 2x its starting loss");
+        out.println("a run diverges when its loss is NaN or exceeds 2x its starting loss"
+                + (spikeEvery > 0 ? "; a spike (targets x 1000) every " + spikeEvery + " steps" : ""));
         out.flush();
 
         List<Run> runs = new ArrayList<>();
@@ -143,8 +160,13 @@ final class LrSweepCommand extends ExampleCommand {
         int done = 0;
         for (int step = 1; step <= n; step++) {
             StepLog.Row row;
+            boolean spike = spikeEvery > 0 && step % spikeEvery == 0 && step <= n - 10;
+            org.nd4j.linalg.dataset.DataSet batchData = corpus.batch(random, b, len);
+            if (spike) {
+                batchData.getLabels().muli(1000);
+            }
             try {
-                row = fit(net, corpus.batch(random, b, len), log, len * Math.log(2), QUIET);
+                row = fit(net, batchData, log, len * Math.log(2), QUIET);
             } catch (RuntimeException e) {   // a numerical failure inside DL4J counts as divergence too
                 row = null;
             }
@@ -158,7 +180,7 @@ final class LrSweepCommand extends ExampleCommand {
                 start = row.loss();
             }
             progress.step(String.format(Locale.ROOT, "%s lr %s", name, rate(lr)));
-            if (!Double.isFinite(row.loss()) || row.loss() > 2 * start) {
+            if (!Double.isFinite(row.loss()) || (!spike && row.loss() > 2 * start)) {
                 divergedAt = step;
                 break;
             }
@@ -167,13 +189,14 @@ final class LrSweepCommand extends ExampleCommand {
             progress.step(String.format(Locale.ROOT, "%s lr %s", name, rate(lr)));
         }
         double fin = divergedAt > 0 ? Double.NaN : log.lastLoss(Math.min(5, n));
-        return new Run(name, lr, start, fin, divergedAt, log);
+        double heldOut = divergedAt > 0 ? Double.NaN : corpus.validationBits(net, len, 64);
+        return new Run(name, lr, start, fin, divergedAt, heldOut, log);
     }
 
     static String table(List<String> strategies, double[] rates, List<Run> runs) {
         StringBuilder sb = new StringBuilder();
         sb.append("| strategy | rates without divergence | largest stable rate | best final loss (bits/char) "
-                + "| diverged runs |\n| --- | --- | --- | --- | --- |\n");
+                + "| diverged runs | best held-out (bits/char) |\n| --- | --- | --- | --- | --- | --- |\n");
         for (String s : strategies) {
             List<Run> rs = runs.stream().filter(r -> r.strategy().equals(s)).toList();
             List<Run> stable = rs.stream().filter(r -> !r.diverged()).toList();
@@ -196,6 +219,10 @@ final class LrSweepCommand extends ExampleCommand {
                     .map(r -> rate(r.lr()) + " (step " + r.divergedAt() + ")").toList();
             sb.append("| ").append(s).append(" | ").append(range).append(" | ").append(largest).append(" | ")
                     .append(bestText).append(" | ").append(div.isEmpty() ? "-" : String.join(", ", div))
+                    .append(" | ").append(stable.stream().filter(r -> Double.isFinite(r.heldOut()))
+                            .min((x, y) -> Double.compare(x.heldOut(), y.heldOut()))
+                            .map(r -> String.format(Locale.ROOT, "%.3f at %s", r.heldOut(), rate(r.lr())))
+                            .orElse("-"))
                     .append(" |\n");
         }
         sb.append(String.format(Locale.ROOT, "%nrates: %s%n", String.join(", ",
@@ -206,10 +233,10 @@ final class LrSweepCommand extends ExampleCommand {
     private static void writeSummary(Path file, List<Run> runs) throws IOException {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            w.write("strategy,lr,start_loss,final_loss,diverged,diverged_at_step\n");
+            w.write("strategy,lr,start_loss,final_loss,diverged,diverged_at_step,held_out_bits\n");
             for (Run r : runs) {
-                w.write(String.format(Locale.ROOT, "%s,%s,%.6g,%.6g,%b,%d%n", r.strategy().replace(',', '+'),
-                        rate(r.lr()), r.startLoss(), r.finalLoss(), r.diverged(), r.divergedAt()));
+                w.write(String.format(Locale.ROOT, "%s,%s,%.6g,%.6g,%b,%d,%.6g%n", r.strategy().replace(',', '+'),
+                        rate(r.lr()), r.startLoss(), r.finalLoss(), r.diverged(), r.divergedAt(), r.heldOut()));
             }
         }
     }
