@@ -62,6 +62,9 @@ final class LrSweepCommand extends ExampleCommand {
             + "and the last 10 steps have none. 0 (default): no spikes.")
     int spikeEvery;
 
+    @Option(names = "--spike-start", description = "First step that may be spiked (default: --spike-every).")
+    Integer spikeStart;
+
     /** One strategy's runs. */
     record Run(String strategy, double lr, double startLoss, double finalLoss, int divergedAt, double heldOut,
                StepLog log) {
@@ -160,7 +163,8 @@ final class LrSweepCommand extends ExampleCommand {
         int done = 0;
         for (int step = 1; step <= n; step++) {
             StepLog.Row row;
-            boolean spike = spikeEvery > 0 && step % spikeEvery == 0 && step <= n - 10;
+            boolean spike = spikeEvery > 0 && step % spikeEvery == 0 && step <= n - 10
+                    && step >= (spikeStart != null ? spikeStart : spikeEvery);
             org.nd4j.linalg.dataset.DataSet batchData = corpus.batch(random, b, len);
             if (spike) {
                 batchData.getLabels().muli(1000);
