@@ -215,12 +215,12 @@ public final class ClipStep {
         ParamGradient p = layout.param(i);
         INDArray g = p.gradient();
         int n = UnitKernels.count(g, p.weight());
+        if (allOnes(scale, n)) {
+            return;
+        }
         double min = 1.0;
         for (int u = 0; u < n; u++) {
             min = Math.min(min, scale[u]);
-        }
-        if (min == 1.0 && allOnes(scale, n)) {
-            return;
         }
         if (!UnitKernels.scale(g, p.weight(), scale)) {
             INDArray[] views = unitViews(i, g, true);
@@ -349,24 +349,27 @@ public final class ClipStep {
         double loT = Kernels.floatAbove(lo, g.dataType());
         // one pass that counts and clamps (contiguous float or double memory: DL4J's gradient views)
         long clipped = Kernels.clampCounting(g, loT, hiT, lo, hi, Double.isFinite(n));
-        if (clipped < 0 && Double.isFinite(n)) {
-            // No NaN or Inf in the view (its norm is finite): count both sides in one pass, then a native in-place
-            // min/max is exactly the clamp (for float data min(x, (float) hi) changes exactly the elements above
-            // floatBelow(hi), to (float) hi).
-            clipped = Kernels.countOutside(g, loT, hiT);
-            if (clipped > 0) {
-                Kernels.clampAbove(g, hi);
-                Kernels.clampBelow(g, lo);
-            }
-        } else if (clipped < 0) {
-            // NaN must stay NaN (a native min/max would turn it into a bound): compare and replace
+        if (clipped < 0) {
+            // a view the one-pass loop does not take (strided, or not float/double): count each side, then clamp
             long above = Kernels.count(g, Conditions.greaterThan(hiT));
             long below = Kernels.count(g, Conditions.lessThan(loT));
-            if (above > 0) {
-                Kernels.replace(g, hi, Conditions.greaterThan(hiT));
-            }
-            if (below > 0) {
-                Kernels.replace(g, lo, Conditions.lessThan(loT));
+            if (Double.isFinite(n)) {
+                // no NaN (the norm is finite): libnd4j's in-place min/max is exactly the clamp (for float data
+                // min(x, (float) hi) changes exactly the elements above floatBelow(hi), to (float) hi)
+                if (above > 0) {
+                    Kernels.clampAbove(g, hi);
+                }
+                if (below > 0) {
+                    Kernels.clampBelow(g, lo);
+                }
+            } else {
+                // NaN must stay NaN (a native min/max would turn it into a bound): compare and replace
+                if (above > 0) {
+                    Kernels.replace(g, hi, Conditions.greaterThan(hiT));
+                }
+                if (below > 0) {
+                    Kernels.replace(g, lo, Conditions.lessThan(loT));
+                }
             }
             clipped = above + below;
         }

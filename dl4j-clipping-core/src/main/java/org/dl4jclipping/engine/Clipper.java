@@ -66,15 +66,14 @@ public final class Clipper {
                 .toArray(NonFiniteHandling[]::new);
         this.leadHandling = this.rules.stream().map(r -> r.strategy().parts().get(0).nonFiniteHandling())
                 .toArray(NonFiniteHandling[]::new);
-        this.networkHandling = networkHandling(this.rules);
+        this.networkHandling = networkHandling(handling);
     }
 
     /** SKIP_STEP if any rule skips (with the smallest limit), else ZERO if any rule zeroes, else null. */
-    private static NonFiniteHandling networkHandling(List<ClipRule> rules) {
+    private static NonFiniteHandling networkHandling(NonFiniteHandling[] handling) {
         NonFiniteHandling skip = null;
         NonFiniteHandling zero = null;
-        for (ClipRule rule : rules) {
-            NonFiniteHandling h = rule.strategy().nonFiniteHandling();
+        for (NonFiniteHandling h : handling) {
             if (h == null) {
                 continue;
             }

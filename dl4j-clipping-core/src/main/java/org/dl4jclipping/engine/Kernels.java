@@ -108,39 +108,6 @@ public final class Kernels {
         }
     }
 
-    /**
-     * Number of elements with {@code x > hi} or {@code x < lo}, in one pass (a branch-free loop over the view's
-     * memory for contiguous float and double views, else two native counts). {@code hi} and {@code lo} are values
-     * of the array's type ({@link #floatBelow}, {@link #floatAbove}), so the comparisons are exact.
-     */
-    static long countOutside(INDArray a, double lo, double hi) {
-        if (a.length() == 0) {
-            return 0;
-        }
-        if (a.elementWiseStride() == 1 && loopMode(a, Conditions.greaterThan(hi)) == GT) {
-            int from = (int) a.offset();
-            int to = from + (int) a.length();
-            int count = 0;
-            if (a.dataType() == DataType.FLOAT) {
-                FloatBuffer f = a.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-                float h = (float) hi;
-                float l = (float) lo;
-                for (int j = from; j < to; j++) {
-                    float x = f.get(j);
-                    count += (x > h ? 1 : 0) + (x < l ? 1 : 0);
-                }
-            } else {
-                DoubleBuffer d = a.data().asNio().order(ByteOrder.nativeOrder()).asDoubleBuffer();
-                for (int j = from; j < to; j++) {
-                    double x = d.get(j);
-                    count += (x > hi ? 1 : 0) + (x < lo ? 1 : 0);
-                }
-            }
-            return count;
-        }
-        return count(a, Conditions.greaterThan(hi)) + count(a, Conditions.lessThan(lo));
-    }
-
     /** Elements per chunk of the one-pass loops: 16 KB of floats, in L1 while counted and clamped. */
     private static final int CHUNK = 4096;
     private static final ThreadLocal<float[]> FLOAT_CHUNK = ThreadLocal.withInitial(() -> new float[CHUNK]);

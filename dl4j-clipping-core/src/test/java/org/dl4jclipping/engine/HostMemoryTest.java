@@ -78,10 +78,11 @@ class HostMemoryTest {
     }
 
     @Test
-    void countOutside_andZeroNonFinite_andLoopNorm() {
+    void clampCounting_andZeroNonFinite_andLoopNorm() {
         INDArray a = floats(1, -5, 3, 7);
-        assertThat(Kernels.countOutside(a, -2, 2)).isEqualTo(3);
-        assertThat(log).containsExactly("read #0");
+        assertThat(Kernels.clampCounting(a, -2, 2, -2, 2, true)).isEqualTo(3);
+        assertThat(a.toDoubleVector()).containsExactly(1, -2, 2, 2);
+        assertThat(log).containsExactly("read #0", "write #0");
         log.clear();
         INDArray b = floats(Double.POSITIVE_INFINITY, 2);
         Kernels.zeroNonFinite(b);
