@@ -30,8 +30,8 @@ abstract class ExampleCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}."})
     String clip;
 
-    @Option(names = "--cell", paramLabel = "lstm|gru", defaultValue = "lstm",
-            description = "Recurrent cell: LSTM (DL4J) or GRU (dl4j-clipping-rnn). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--cell", paramLabel = "lstm|dl4j_lstm|gru", defaultValue = "lstm",
+            description = "Recurrent cell: lstm (NativeLSTM: DL4J's LSTM in one native call per pass), dl4j_lstm (DL4J's LSTM) or gru. Default: ${DEFAULT-VALUE}.")
     Cell cell;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (weights and data). Default: ${DEFAULT-VALUE}.")

@@ -2,16 +2,31 @@ package org.dl4jclipping.rnn.models;
 
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.dl4jclipping.rnn.conf.GRU;
+import org.dl4jclipping.rnn.conf.NativeLSTM;
 import org.nd4j.linalg.activations.Activation;
 
 /** The recurrent cell of a sequence-model builder. */
 public enum Cell {
 
     /**
-     * DL4J's {@link org.deeplearning4j.nn.conf.layers.LSTM}: tanh activation, sigmoid gates, forget-gate bias
-     * initialised to 1 (DL4J's default). Four gate blocks: {@code 4·(nIn + nOut + 1)·nOut} parameters.
+     * This module's {@link NativeLSTM}: DL4J's LSTM equations, parameters and initialisation, each forward and
+     * backward pass one libnd4j call (the default: the same numbers as {@link #DL4J_LSTM}, faster; see docs/rnn.md).
+     * Masks must be sequence lengths (padding at the end). Four gate blocks: {@code 4·(nIn + nOut + 1)·nOut}
+     * parameters.
      */
     LSTM {
+        @Override
+        public BaseRecurrentLayer layer(long nIn, long nOut) {
+            return new NativeLSTM.Builder().nIn(nIn).nOut(nOut).activation(Activation.TANH)
+                    .gateActivationFunction(Activation.SIGMOID).build();
+        }
+    },
+
+    /**
+     * DL4J's {@link org.deeplearning4j.nn.conf.layers.LSTM}: tanh activation, sigmoid gates, forget-gate bias
+     * initialised to 1 (DL4J's default); for masks that are not sequence lengths. Same parameters as {@link #LSTM}.
+     */
+    DL4J_LSTM {
         @Override
         public BaseRecurrentLayer layer(long nIn, long nOut) {
             return new org.deeplearning4j.nn.conf.layers.LSTM.Builder().nIn(nIn).nOut(nOut)

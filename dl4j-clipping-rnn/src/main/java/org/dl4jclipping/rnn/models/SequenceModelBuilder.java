@@ -32,7 +32,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * <table>
  *   <caption>Shared settings</caption>
  *   <tr><th>setter</th><th>default</th><th>allowed</th></tr>
- *   <tr><td>{@link #cell(Cell)}</td><td>{@link Cell#LSTM}</td><td>LSTM, GRU</td></tr>
+ *   <tr><td>{@link #cell(Cell)}</td><td>{@link Cell#LSTM}</td><td>LSTM (native), DL4J_LSTM, GRU</td></tr>
  *   <tr><td>{@link #width(int)}</td><td>128</td><td>&gt;= 1 (hidden units per recurrent layer)</td></tr>
  *   <tr><td>{@link #depth(int)}</td><td>1</td><td>&gt;= 1 (stacked recurrent layers)</td></tr>
  *   <tr><td>{@link #clip(ClipStrategy)}</td><td>{@code Clip.globalNorm(1.0)}</td><td>any strategy, not null</td></tr>

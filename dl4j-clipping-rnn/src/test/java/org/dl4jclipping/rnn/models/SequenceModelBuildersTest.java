@@ -22,6 +22,7 @@ import org.dl4jclipping.dl4j.ClippingListener;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.rnn.GruTestData;
 import org.dl4jclipping.rnn.conf.GRU;
+import org.dl4jclipping.rnn.conf.NativeLSTM;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -100,7 +101,7 @@ class SequenceModelBuildersTest {
 
         MultiLayerConfiguration conf = b.vocabularySize(65).build();
         assertThat(conf.getConfs()).hasSize(3);
-        LSTM lstm = (LSTM) conf.getConf(0).getLayer();
+        NativeLSTM lstm = (NativeLSTM) conf.getConf(0).getLayer();
         assertThat(lstm.getNIn()).isEqualTo(65);
         assertThat(lstm.getNOut()).isEqualTo(256);
         assertThat(lstm.getIUpdater()).isEqualTo(new ClippingUpdater(new Adam(2e-3), Clip.globalNorm(1.0)));
@@ -176,7 +177,7 @@ class SequenceModelBuildersTest {
         assertThat(conf.getConfs()).hasSize(2);
         assertThat(conf.getBackpropType()).isEqualTo(BackpropType.Standard);
         assertThat(((OutputLayer) conf.getConf(1).getLayer()).getNOut()).isEqualTo(3);
-        assertThat(((LastTimeStep) conf.getConf(0).getLayer()).getUnderlying()).isInstanceOf(LSTM.class);
+        assertThat(((LastTimeStep) conf.getConf(0).getLayer()).getUnderlying()).isInstanceOf(NativeLSTM.class);
     }
 
     // ---- SequenceClassifier
@@ -235,7 +236,7 @@ class SequenceModelBuildersTest {
         assertCommonDefaults(b);
         MultiLayerConfiguration conf = b.features(3).classes(2).build();
         assertThat(conf.getConfs()).hasSize(2);
-        assertThat(((LastTimeStep) conf.getConf(0).getLayer()).getUnderlying()).isInstanceOf(LSTM.class);
+        assertThat(((LastTimeStep) conf.getConf(0).getLayer()).getUnderlying()).isInstanceOf(NativeLSTM.class);
         assertThat(((OutputLayer) conf.getConf(1).getLayer()).getNOut()).isEqualTo(2);
     }
 
@@ -313,7 +314,7 @@ class SequenceModelBuildersTest {
         assertThat(gru.getWidth()).isEqualTo(8);
         assertThat(gru.getVocabularySize()).isEqualTo(5);
         assertThat(gru.build().getConf(0).getLayer()).isInstanceOf(GRU.class);
-        assertThat(base.build().getConf(0).getLayer()).isInstanceOf(LSTM.class);
+        assertThat(base.build().getConf(0).getLayer()).isInstanceOf(NativeLSTM.class);
 
         Adam adam = new Adam(0.01);
         TimeSeriesForecaster.Builder f = TimeSeriesForecaster.builder().features(2).updater(adam);
@@ -370,7 +371,7 @@ class SequenceModelBuildersTest {
 
     @Test
     void cell_makesTheLayer() {
-        assertThat(Cell.LSTM.layer(3, 4)).isInstanceOf(LSTM.class);
+        assertThat(Cell.LSTM.layer(3, 4)).isInstanceOf(NativeLSTM.class);
         assertThat(Cell.GRU.layer(3, 4)).isInstanceOf(GRU.class);
         assertThat(Cell.GRU.layer(3, 4).getNIn()).isEqualTo(3);
         assertThat(Cell.GRU.layer(3, 4).getNOut()).isEqualTo(4);
@@ -398,7 +399,11 @@ class SequenceModelBuildersTest {
     }
 
     private static Class<?> recurrentClass(Cell cell) {
-        return cell == Cell.LSTM ? LSTM.class : GRU.class;
+        return switch (cell) {
+            case LSTM -> NativeLSTM.class;
+            case DL4J_LSTM -> LSTM.class;
+            case GRU -> GRU.class;
+        };
     }
 
     /** One-hot [mb, vocab, T]; the class of (b, t) is (b + t + shift) mod vocab. */
