@@ -74,7 +74,11 @@ abstract class ExampleCommand implements Callable<Integer> {
     }
 
     Progress progress(String task, long max) {
-        return new Progress(task, max, !noProgress);
+        return progress(task, max, 0);
+    }
+
+    Progress progress(String task, long max, long start) {
+        return new Progress(task, max, start, !noProgress);
     }
 
     /**

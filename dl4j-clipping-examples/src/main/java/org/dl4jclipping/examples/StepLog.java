@@ -21,7 +21,7 @@ public final class StepLog implements Consumer<ClipReport> {
 
     /** One step. */
     public record Row(int step, double loss, double normBefore, double normAfter, boolean clipped,
-                      boolean skipped) {
+                      boolean skipped) implements java.io.Serializable {
     }
 
     private final ClipHistory history;
@@ -57,6 +57,14 @@ public final class StepLog implements Consumer<ClipReport> {
         clipped = false;
         skipped = false;
         return row;
+    }
+
+    /** Continues a resumed run: the rows recorded before its checkpoint come first. */
+    void restore(List<Row> earlier) {
+        if (!rows.isEmpty()) {
+            throw new IllegalStateException("restore before the first step");
+        }
+        rows.addAll(earlier);
     }
 
     public List<Row> rows() {

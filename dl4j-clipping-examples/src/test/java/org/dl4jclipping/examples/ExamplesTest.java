@@ -71,6 +71,45 @@ class ExamplesTest {
         assertThat(dir.resolve("clipping.csv")).isNotEmptyFile();
     }
 
+    /**
+     * A run stopped after 4 steps and resumed to 8 ends with exactly the parameters and updater state (which holds
+     * AutoClip's history) of a run of 8 steps in one go, and its metrics.csv has all 8 steps.
+     */
+    @Test
+    void charLmResumedFromACheckpoint_continuesBitIdentically() throws IOException {
+        String[] common = {"char-lm", "--clip", "skip-nonfinite,autoclip:50", "--hidden", "16", "--seq-length", "12",
+                "--batch", "4", "--no-progress"};
+        Path straight = tmp.resolve("straight");
+        Path split = tmp.resolve("split");
+        ok(concat(common, "--steps", "8", "--out", straight.toString()));
+        ok(concat(common, "--steps", "4", "--out", split.toString()));
+        Result resumed = ok(concat(common, "--steps", "8", "--resume", split.toString(), "--out", split.toString()));
+        assertThat(resumed.out()).contains("resumed at step 4");
+
+        var a = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                straight.resolve(Checkpoint.MODEL).toFile(), true);
+        var b = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                split.resolve(Checkpoint.MODEL).toFile(), true);
+        assertThat(b.params()).isEqualTo(a.params());
+        assertThat(b.getUpdater().getStateViewArray()).isEqualTo(a.getUpdater().getStateViewArray());
+        assertThat(b.getIterationCount()).isEqualTo(8);
+        assertThat(Files.readAllLines(split.resolve("metrics.csv"))).hasSize(9)
+                .isEqualTo(Files.readAllLines(straight.resolve("metrics.csv")));
+    }
+
+    @Test
+    void charLmResume_withoutACheckpoint_saysWhatIsMissing() {
+        Result r = run("char-lm", "--steps", "2", "--resume", tmp.resolve("nothing").toString(), "--no-progress");
+        assertThat(r.code()).isEqualTo(2);
+        assertThat(r.err()).contains("--resume", "no checkpoint.state there");
+    }
+
+    private static String[] concat(String[] a, String... b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void charLmOnTheUsersTextWithoutClipping() throws IOException {
         Path text = tmp.resolve("mine.txt");
