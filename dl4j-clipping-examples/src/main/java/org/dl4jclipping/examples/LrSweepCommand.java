@@ -11,25 +11,27 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The stability experiment: a small character language model trained with plain SGD at learning rates on a log grid
- * from 1e-3 to 3, once without clipping and once with each clipping strategy. A run diverges when its loss becomes
- * NaN or exceeds twice its starting loss. Reports, per strategy, the rates that train without divergence.
+ * The stability experiment: a small character language model trained with plain SGD or Adam at learning rates on a
+ * log grid (3 per decade from 1e-3 by default), once without clipping and once with each clipping strategy. A run
+ * diverges when its loss becomes NaN or exceeds twice its starting loss. Reports, per strategy, the rates that train
+ * without divergence, the largest, the stable range against no clipping, and the best held-out loss.
  */
 @Command(name = "lr-sweep", mixinStandardHelpOptions = true,
-        description = {"Stability experiment: a small char-LM trained with SGD at learning rates from 1e-3 to 3 (log "
-                + "grid), without clipping and with global-norm, value and adaptive (AGC) clipping.",
+        description = {"Stability experiment: a small char-LM trained with SGD or Adam at learning rates on a log grid "
+                + "from 1e-3, without clipping and with global-norm, value, AGC, AutoClip, ZClip and AdaGC clipping.",
                 "A run diverges when its loss is NaN or exceeds 2x its starting loss. With --clip SPEC, compares "
                         + "none against SPEC only."})
 final class LrSweepCommand extends ExampleCommand {
 
     private static final PrintWriter QUIET = new PrintWriter(java.io.Writer.nullWriter());
     static final double LR_MIN = 1e-3;
-    static final double LR_MAX = 3;
     /**
      * AGC's clip factor for this sweep. With plain SGD a unit's update is {@code lr * g}, so AGC bounds its relative
      * change per step by {@code lr * lambda}. Brock et al. (2021) use 0.01 for batches of 4096 and report that
@@ -40,8 +42,25 @@ final class LrSweepCommand extends ExampleCommand {
      */
     static final String AGC = "agc:0.05";
 
-    @Option(names = "--points", description = "Learning rates on the grid (default 6 quick, 15 full).")
+    @Option(names = "--points", description = "Learning rates on the grid (default 6 quick; full: 3 per decade "
+            + "from 1e-3 to --lr-max).")
     Integer points;
+
+    @Option(names = "--lr-max", description = "Largest learning rate of the grid (default 3 for SGD, 0.3 for Adam).")
+    Double lrMax;
+
+    @Option(names = "--optimizer", paramLabel = "sgd|adam", defaultValue = "sgd",
+            description = "Optimiser of every run: plain SGD or Adam (default betas). Default: ${DEFAULT-VALUE}.")
+    Optimizer optimizer;
+
+    /** The optimiser of the sweep. */
+    enum Optimizer {
+        SGD, ADAM;
+
+        IUpdater at(double lr) {
+            return this == SGD ? new Sgd(lr) : new Adam(lr);
+        }
+    }
 
     @Option(names = "--hidden", description = "Recurrent units (default 32 quick, 64 full).")
     Integer hidden;
@@ -53,8 +72,8 @@ final class LrSweepCommand extends ExampleCommand {
     Integer batch;
 
     @Option(names = "--strategies", description = "Clipping specs to compare against none, separated by ';' "
-            + "(e.g. \"global-norm:1.0;adagc;skip-nonfinite,skip-spikes\"); default global-norm:1.0, value:0.1 and "
-            + "agc:0.05.")
+            + "(e.g. \"global-norm:1.0;adagc;skip-nonfinite,skip-spikes\"); default global-norm:1.0, value:0.1, "
+            + "agc:0.05, autoclip:10, zclip and adagc (--quick: the first three).")
     String strategyList;
 
     @Option(names = "--spike-every", description = "Inject a gradient spike every N steps: that minibatch's "
@@ -79,14 +98,20 @@ final class LrSweepCommand extends ExampleCommand {
         int h = hidden != null ? hidden : quick ? 32 : 64;
         int len = seqLength != null ? seqLength : quick ? 32 : 50;
         int b = batch != null ? batch : quick ? 16 : 32;
-        int n = steps(20, 300);   // --quick: 6 rates x 20 steps x 4 strategies, about a minute on 2 busy cores
-        int k = points != null ? points : quick ? 6 : 15;
+        int n = steps(20, 250);   // --quick: 6 rates x 20 steps x 4 strategies, about a minute
+        double max = lrMax != null ? lrMax : optimizer == Optimizer.SGD ? 3 : 0.3;
+        if (!(max > LR_MIN)) {
+            throw new UserError("--lr-max " + max + ": must be larger than " + LR_MIN);
+        }
+        // full: 3 rates per decade (1, 2.15, 4.64 x 10^k) up to max; --quick or --points: k rates spanning the range
+        int k = points != null ? points : quick ? 6 : 1 + (int) Math.floor(3 * Math.log10(max / LR_MIN) + 1e-9);
         if (k < 2) {
             throw new UserError("--points " + k + ": need at least 2");
         }
+        double top = points != null || quick ? max : LR_MIN * Math.pow(10, (k - 1) / 3.0);
         double[] rates = new double[k];
         for (int i = 0; i < k; i++) {
-            rates[i] = LR_MIN * Math.pow(LR_MAX / LR_MIN, (double) i / (k - 1));
+            rates[i] = LR_MIN * Math.pow(top / LR_MIN, (double) i / (k - 1));
         }
         List<String> strategies = new ArrayList<>();
         strategies.add("none");
@@ -106,12 +131,17 @@ final class LrSweepCommand extends ExampleCommand {
             strategies.add("global-norm:1.0");
             strategies.add("value:0.1");
             strategies.add(AGC);
+            if (!quick) {
+                strategies.add("autoclip:10");
+                strategies.add("zclip");
+                strategies.add("adagc");
+            }
         }
         CharCorpus corpus = CharCorpus.load(data, len);
-        out.printf(Locale.ROOT, "lr-sweep: %s; %s(%d), sequences of %d, batch %d, plain SGD, %d steps per run%n",
-                corpus.name, cell, h, len, b, n);
+        out.printf(Locale.ROOT, "lr-sweep: %s; %s(%d), sequences of %d, batch %d, %s, %d steps per run%n",
+                corpus.name, cell, h, len, b, optimizer == Optimizer.SGD ? "plain SGD" : "Adam", n);
         out.printf(Locale.ROOT, "learning rates: %d on a log grid from %s to %s; strategies: %s%n", k, rate(LR_MIN),
-                rate(LR_MAX), String.join(", ", strategies));
+                rate(rates[k - 1]), String.join(", ", strategies));
         out.println("a run diverges when its loss is NaN or exceeds 2x its starting loss"
                 + (spikeEvery > 0 ? "; a spike (targets x 1000) every " + spikeEvery + " steps" : ""));
         out.flush();
@@ -132,9 +162,9 @@ final class LrSweepCommand extends ExampleCommand {
         writeSummary(dir.resolve("sweep.csv"), runs);
         String table = table(strategies, rates, runs);
         Files.writeString(dir.resolve("sweep.md"), table, StandardCharsets.UTF_8);
-        Charts.Line chart = new Charts.Line("lr-sweep: final training loss (" + cell + "(" + h + "), SGD, " + n
-                + " steps); diverged runs drawn at 2x their start", "learning rate", "final loss (bits per character)",
-                true, false);
+        Charts.Line chart = new Charts.Line("lr-sweep: final training loss (" + cell + "(" + h + "), " + optimizer
+                + ", " + n + " steps); diverged runs drawn at 2x their start", "learning rate",
+                "final loss (bits per character)", true, false);
         for (String s : strategies) {
             List<Run> rs = runs.stream().filter(r -> r.strategy().equals(s)).toList();
             double[] x = rs.stream().mapToDouble(Run::lr).toArray();
@@ -155,7 +185,7 @@ final class LrSweepCommand extends ExampleCommand {
     private Run train(CharCorpus corpus, ClipSpec clipSpec, String name, double lr, int h, int len, int b, int n,
                       Progress progress, PrintWriter out) {
         StepLog log = new StepLog(n);
-        MultiLayerNetwork net = Networks.charLanguageModel(new Networks.Setup(cell, new Sgd(lr), clipSpec, seed),
+        MultiLayerNetwork net = Networks.charLanguageModel(new Networks.Setup(cell, optimizer.at(lr), clipSpec, seed),
                 corpus.vocabSize(), h, 1, log);
         Random random = new Random(seed);   // every run sees the same batches
         double start = Double.NaN;
@@ -199,8 +229,10 @@ final class LrSweepCommand extends ExampleCommand {
 
     static String table(List<String> strategies, double[] rates, List<Run> runs) {
         StringBuilder sb = new StringBuilder();
-        sb.append("| strategy | rates without divergence | largest stable rate | best final loss (bits/char) "
-                + "| diverged runs | best held-out (bits/char) |\n| --- | --- | --- | --- | --- | --- |\n");
+        sb.append("| strategy | rates without divergence | largest stable rate | stable range vs none "
+                + "| best final loss (bits/char) | diverged runs | best held-out (bits/char) |\n"
+                + "| --- | --- | --- | --- | --- | --- | --- |\n");
+        double noneRange = stableRange(runs, strategies.get(0));
         for (String s : strategies) {
             List<Run> rs = runs.stream().filter(r -> r.strategy().equals(s)).toList();
             List<Run> stable = rs.stream().filter(r -> !r.diverged()).toList();
@@ -221,7 +253,9 @@ final class LrSweepCommand extends ExampleCommand {
                     rate(best.lr()));
             List<String> div = rs.stream().filter(Run::diverged)
                     .map(r -> rate(r.lr()) + " (step " + r.divergedAt() + ")").toList();
+            double ratio = stableRange(runs, s) / noneRange;
             sb.append("| ").append(s).append(" | ").append(range).append(" | ").append(largest).append(" | ")
+                    .append(Double.isFinite(ratio) ? String.format(Locale.ROOT, "%.3gx", ratio) : "-").append(" | ")
                     .append(bestText).append(" | ").append(div.isEmpty() ? "-" : String.join(", ", div))
                     .append(" | ").append(stable.stream().filter(r -> Double.isFinite(r.heldOut()))
                             .min((x, y) -> Double.compare(x.heldOut(), y.heldOut()))
@@ -232,6 +266,17 @@ final class LrSweepCommand extends ExampleCommand {
         sb.append(String.format(Locale.ROOT, "%nrates: %s%n", String.join(", ",
                 java.util.Arrays.stream(rates).mapToObj(LrSweepCommand::rate).toList())));
         return sb.toString();
+    }
+
+    /**
+     * Width of a strategy's stable range as the ratio of its largest to its smallest stable rate (1 for a single
+     * stable rate, NaN for none).
+     */
+    static double stableRange(List<Run> runs, String strategy) {
+        double[] stable = runs.stream().filter(r -> r.strategy().equals(strategy) && !r.diverged())
+                .mapToDouble(Run::lr).toArray();
+        return stable.length == 0 ? Double.NaN : java.util.Arrays.stream(stable).max().getAsDouble()
+                / java.util.Arrays.stream(stable).min().getAsDouble();
     }
 
     private static void writeSummary(Path file, List<Run> runs) throws IOException {

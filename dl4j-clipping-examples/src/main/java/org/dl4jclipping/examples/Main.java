@@ -38,12 +38,14 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         System.setProperty("java.awt.headless", "true");
         Nd4j.setDefaultDataTypes(DataType.FLOAT, DataType.FLOAT);
-        // ND4J's OpenMP threads spin while they wait; on a small shared machine that costs far more than the
-        // little parallelism these small recurrent layers offer (a --quick char-lm: 19 s with 1 thread, 170 s with 2
-        // on a busy 2-core machine). One thread unless OMP_NUM_THREADS says otherwise.
+        // ND4J's OpenMP threads spin while they wait; on a small machine that costs far more than the little
+        // parallelism these recurrent layers offer (a --quick char-lm: 19 s with 1 thread, 170 s with 2 on a busy
+        // 2-core machine; a 2 x LSTM(256) char-lm step 1.3 s with OpenBLAS on 2 threads). One thread for libnd4j's
+        // loops and for OpenBLAS unless OMP_NUM_THREADS says otherwise.
         if (System.getenv("OMP_NUM_THREADS") == null) {
             Nd4j.getEnvironment().setMaxThreads(1);
             Nd4j.getEnvironment().setMaxMasterThreads(1);
+            Nd4j.factory().blas().setMaxThreads(1);
         }
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);

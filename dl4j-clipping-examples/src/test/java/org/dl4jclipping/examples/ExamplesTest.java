@@ -193,6 +193,22 @@ class ExamplesTest {
                 .isEqualTo("strategy,lr,step,loss,grad_norm_before,grad_norm_after,clipped,skipped");
     }
 
+    /**
+     * The full grid is 3 rates per decade from 1e-3 (1, 2.15, 4.64 x 10^k): with --lr-max 0.05 and Adam that is
+     * 1e-3, 2.15e-3, 4.64e-3, 0.01, 0.0215, 0.0464; the table has the stable range against no clipping.
+     */
+    @Test
+    void lrSweepWithAdam_usesThreeRatesPerDecadeAndComparesStableRanges() throws IOException {
+        Path dir = tmp.resolve("sweep-adam");
+        Result r = ok("lr-sweep", "--optimizer", "adam", "--lr-max", "0.05", "--strategies", "global-norm:1.0",
+                "--steps", "4", "--hidden", "8", "--seq-length", "12", "--batch", "4", "--no-progress", "--out",
+                dir.toString());
+        assertThat(r.out()).contains("Adam, 4 steps per run", "learning rates: 6 on a log grid from 0.00100 to 0.0464",
+                "stable range vs none", "| none |", "| global-norm:1.0 |",
+                "rates: 0.00100, 0.00215, 0.00464, 0.0100, 0.0215, 0.0464");
+        assertThat(Files.readAllLines(dir.resolve("sweep.csv"))).hasSize(1 + 2 * 6);
+    }
+
     @Test
     void advisePrintsTheThresholdTableAfterTheWarmUp() {
         Path dir = tmp.resolve("advise");

@@ -31,8 +31,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Configuration of an LSTM layer whose forward pass and backward pass each run the whole sequence in one libnd4j
- * call ({@code lstmLayer} and {@code lstmLayer_bp}), with exactly the equations and parameters of DL4J's
+ * Configuration of an LSTM layer whose forward pass runs the whole sequence in one libnd4j call ({@code lstmLayer})
+ * and whose backward pass uses large GEMMs over all steps (not libnd4j's {@code lstmLayer_bp}, which leaks native
+ * memory on every call in ND4J 1.0.0-M2.1), with exactly the equations and parameters of DL4J's
  * {@link org.deeplearning4j.nn.conf.layers.LSTM} (no peepholes), which are PyTorch's {@code nn.LSTM} with a single
  * bias vector:
  * <pre>
@@ -58,7 +59,8 @@ import java.util.Map;
  * Masks: the op takes sequence lengths, so a mask [minibatch, time] is accepted when every row is ones followed by
  * zeros (padding at the end, the usual case); its output at padded steps is zero and they contribute no gradient,
  * as in DL4J's LSTM. Any other mask (a gap, a value other than 0 and 1) fails with a message naming the layer.
- * Truncated BPTT (the state carried between segments, also with a backward length shorter than the forward one),
+ * Truncated BPTT (the state carried between segments, also with a backward length shorter than the forward one, also
+ * with masks),
  * {@code rnnTimeStep}, {@code Bidirectional} and {@code LastTimeStep} are supported; {@code MultiLayerNetwork} and
  * {@code ComputationGraph}, JSON and {@code ModelSerializer} work as for any DL4J layer.
  *

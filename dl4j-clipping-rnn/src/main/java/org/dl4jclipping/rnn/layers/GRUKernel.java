@@ -183,14 +183,14 @@ final class GRUKernel {
     }
 
     /** Element-wise derivative g'(a) of an activation for all entries of {@code preAct}. */
-    private static INDArray derivative(IActivation fn, INDArray preAct, LayerWorkspaceMgr mgr) {
+    static INDArray derivative(IActivation fn, INDArray preAct, LayerWorkspaceMgr mgr) {
         INDArray in = mgr.dup(ArrayType.BP_WORKING_MEM, preAct, 'c');
         INDArray ones = mgr.createUninitialized(ArrayType.BP_WORKING_MEM, in.dataType(), in.shape(), 'c').assign(1.0);
         INDArray d = fn.backprop(in, ones).getFirst();
         return d == in ? in : mgr.dup(ArrayType.BP_WORKING_MEM, d, 'c');
     }
 
-    private static void applyActivation(IActivation fn, INDArray target, boolean training) {
+    static void applyActivation(IActivation fn, INDArray target, boolean training) {
         INDArray out = fn.getActivation(target, training);
         if (out != target) {
             target.assign(out);

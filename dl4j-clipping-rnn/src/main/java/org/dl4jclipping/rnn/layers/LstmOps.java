@@ -10,16 +10,16 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
- * Calls of libnd4j's whole-sequence LSTM ops ({@code lstmLayer}, {@code lstmLayer_bp}, ND4J 1.0.0-M2.1), and the
- * mapping between DL4J's gate order and the op's.
+ * Calls of libnd4j's whole-sequence LSTM op ({@code lstmLayer}, ND4J 1.0.0-M2.1), and the mapping between DL4J's
+ * gate order and the op's. (Its backward op {@code lstmLayer_bp} is not used: it leaks native memory on every call,
+ * see {@link LstmBackward}.)
  *
- * <p>The op's inputs are {@code x, Wx, Wr, b, [seqLen], [hI], [cI]} (then {@code dLdh} for the backward op), with
+ * <p>The op's inputs are {@code x, Wx, Wr, b, [seqLen], [hI], [cI]}, with
  * integer arguments {@code dataFormat, directionMode, gateAct, cellAct, outAct}, the cell clip as the only float
  * argument and the booleans {@code hasBias, hasSeqLen, hasInitH, hasInitC, hasPeephole, retFullSequence, retLastH,
  * retLastC}. Its gate blocks are ordered i, f, g, o; DL4J's are g, f, o, i: op block {@code k} is DL4J block
  * {@code DL4J_BLOCK_OF_OP[k]}. Data formats: 2 = [minibatch, size, time] (DL4J NCW), 1 = [minibatch, time, size]
- * (NWC). The backward op recomputes the forward pass itself; its outputs are {@code dLdx, dLdWx, dLdWr, dLdb,
- * [dLdSeqLen], [dLdhI], [dLdcI]}.
+ * (NWC), 0 = [time, minibatch, size].
  */
 final class LstmOps {
 
@@ -39,32 +39,19 @@ final class LstmOps {
 
     /** Copies DL4J-ordered W [nIn, 4n], RW [n, 4n], b [4n] into the op's order, in working memory. */
     static OpWeights toOpOrder(INDArray w, INDArray rw, INDArray b, ArrayType ws, LayerWorkspaceMgr mgr) {
-        return new OpWeights(reorder(w, ws, mgr, true), reorder(rw, ws, mgr, true),
-                reorder(b.reshape(1, b.length()), ws, mgr, true).reshape(b.length()));
+        return new OpWeights(reorder(w, ws, mgr), reorder(rw, ws, mgr),
+                reorder(b.reshape(1, b.length()), ws, mgr).reshape(b.length()));
     }
 
-    /** Writes op-ordered gradients into DL4J-ordered gradient views. */
-    static void toDl4jOrder(OpWeights opOrdered, INDArray dW, INDArray dRW, INDArray db) {
-        copyBlocks(opOrdered.wx(), dW, false);
-        copyBlocks(opOrdered.wr(), dRW, false);
-        copyBlocks(opOrdered.b().reshape(1, db.length()), db.reshape(1, db.length()), false);
-    }
-
-    private static INDArray reorder(INDArray dl4j, ArrayType ws, LayerWorkspaceMgr mgr, boolean toOp) {
+    private static INDArray reorder(INDArray dl4j, ArrayType ws, LayerWorkspaceMgr mgr) {
         INDArray out = mgr.createUninitialized(ws, dl4j.dataType(), dl4j.shape(), 'c');
-        copyBlocks(dl4j, out, toOp);
-        return out;
-    }
-
-    private static void copyBlocks(INDArray from, INDArray to, boolean toOp) {
-        long n = from.size(1) / 4;
+        long n = dl4j.size(1) / 4;
         for (int k = 0; k < 4; k++) {
             int d = DL4J_BLOCK_OF_OP[k];
-            int src = toOp ? d : k;
-            int dst = toOp ? k : d;
-            to.get(NDArrayIndex.all(), NDArrayIndex.interval(dst * n, (dst + 1) * n))
-                    .assign(from.get(NDArrayIndex.all(), NDArrayIndex.interval(src * n, (src + 1) * n)));
+            out.get(NDArrayIndex.all(), NDArrayIndex.interval(k * n, (k + 1) * n))
+                    .assign(dl4j.get(NDArrayIndex.all(), NDArrayIndex.interval(d * n, (d + 1) * n)));
         }
+        return out;
     }
 
     /**
@@ -80,7 +67,7 @@ final class LstmOps {
     static void forward(Config cfg, INDArray x, OpWeights w, INDArray seqLen, INDArray h0, INDArray c0,
                         INDArray out, INDArray hLast, INDArray cLast) {
         DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("lstmLayer");
-        op.addInputs(inputs(x, w, seqLen, h0, c0, null));
+        op.addInputs(inputs(x, w, seqLen, h0, c0));
         java.util.List<INDArray> outputs = new java.util.ArrayList<>(3);
         for (INDArray o : new INDArray[] {out, hLast, cLast}) {
             if (o != null) {
@@ -92,38 +79,8 @@ final class LstmOps {
         Nd4j.exec(op.build());
     }
 
-    /**
-     * Backward pass over the whole sequence for the error {@code dLdh} on every output; writes the input error and
-     * the op-ordered parameter gradients. Gradients into the initial state are computed by the op and discarded
-     * (truncated BPTT does not carry them into earlier segments, as DL4J's LSTM).
-     */
-    static void backward(Config cfg, INDArray x, OpWeights w, INDArray seqLen, INDArray h0, INDArray c0,
-                         INDArray dLdh, INDArray dLdx, OpWeights grads, ArrayType ws, LayerWorkspaceMgr mgr) {
-        DynamicCustomOp.DynamicCustomOpsBuilder op = DynamicCustomOp.builder("lstmLayer_bp");
-        op.addInputs(inputs(x, w, seqLen, h0, c0, dLdh));
-        DataType dt = x.dataType();
+    private static INDArray[] inputs(INDArray x, OpWeights w, INDArray seqLen, INDArray h0, INDArray c0) {
         int count = 4 + (seqLen != null ? 1 : 0) + (h0 != null ? 2 : 0);
-        INDArray[] outputs = new INDArray[count];
-        outputs[0] = dLdx;
-        outputs[1] = grads.wx();
-        outputs[2] = grads.wr();
-        outputs[3] = grads.b();
-        int k = 4;
-        if (seqLen != null) {
-            outputs[k++] = mgr.create(ws, dt, seqLen.shape());
-        }
-        if (h0 != null) {
-            outputs[k++] = mgr.create(ws, dt, h0.shape());
-            outputs[k] = mgr.create(ws, dt, c0.shape());
-        }
-        op.addOutputs(outputs);
-        arguments(op, cfg, seqLen, h0, c0, true, false, false);
-        Nd4j.exec(op.build());
-    }
-
-    private static INDArray[] inputs(INDArray x, OpWeights w, INDArray seqLen, INDArray h0, INDArray c0,
-                                     INDArray dLdh) {
-        int count = 4 + (seqLen != null ? 1 : 0) + (h0 != null ? 2 : 0) + (dLdh != null ? 1 : 0);
         INDArray[] in = new INDArray[count];
         in[0] = x;
         in[1] = w.wx();
@@ -135,10 +92,7 @@ final class LstmOps {
         }
         if (h0 != null) {
             in[k++] = h0;
-            in[k++] = c0;
-        }
-        if (dLdh != null) {
-            in[k] = dLdh;
+            in[k] = c0;
         }
         return in;
     }

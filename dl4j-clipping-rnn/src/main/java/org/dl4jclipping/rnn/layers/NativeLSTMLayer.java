@@ -15,21 +15,20 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 
 /**
  * The layer implementation of {@link NativeLSTM} (equations, parameters and supported features there): each forward
- * pass is one {@code lstmLayer} call and each backward pass one {@code lstmLayer_bp} call (which recomputes the
- * forward pass inside), both over the whole sequence, on the input as it is laid out (NCW or NWC, no copy).
+ * pass is one libnd4j {@code lstmLayer} call over the whole sequence, on the input as it is laid out (NCW or NWC, no
+ * copy). The backward pass runs the forward op once more (time-major) for the hidden states and then
+ * {@link LstmBackward}: batched GEMMs and one small GEMM per step, not libnd4j's {@code lstmLayer_bp}, which leaks
+ * native memory on every call in ND4J 1.0.0-M2.1.
  *
  * <p>Masks become the op's sequence lengths ({@link SequenceLengths}). State: {@link #rnnTimeStep} continues from
  * the state of the previous call; {@link #rnnActivateUsingStoredState} from the truncated-BPTT state, and the
- * following {@link #tbpttBackpropGradient} back-propagates through that segment from the same initial state
- * (with a backward length {@code k} shorter than the segment, through its last {@code k} steps only, from the state
- * a forward op computes at the cut). State keys as DL4J's LSTM: {@value #STATE_KEY_PREV_ACTIVATION} (h) and
+ * following backward pass back-propagates through that segment from the same initial state (with a backward
+ * length {@code k} shorter than the segment, through its last {@code k} steps only). State keys as DL4J's LSTM: {@value #STATE_KEY_PREV_ACTIVATION} (h) and
  * {@value #STATE_KEY_PREV_MEMCELL} (c), [minibatch, nOut].
  */
 public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
@@ -136,43 +135,47 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
             throw new IllegalArgumentException("NativeLSTM layer " + layerId() + ": epsilon must have shape "
                     + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
         }
-        INDArray eps = contiguous(epsilon, ws, workspaceMgr);
+        long nIn = layerConf().getNIn();
+        INDArray xTm = workspaceMgr.dup(ws, ncw ? x.permute(2, 0, 1) : x.permute(1, 0, 2), 'c')
+                .reshape('c', steps * mb, nIn);
+        INDArray epsTm = workspaceMgr.dup(ws, (ncw ? epsilon.permute(2, 0, 1) : epsilon.permute(1, 0, 2))
+                .castTo(dataType), 'c').reshape('c', steps * mb, nOut);
         INDArray seqLen = sequenceLengths(mb, steps, ws, workspaceMgr);
-        LstmOps.OpWeights w = opWeights(true, ws, workspaceMgr);
+        INDArray maskTm = maskArray == null ? null : workspaceMgr.dup(ws, maskArray.castTo(dataType).transpose(), 'c')
+                .reshape('c', steps * mb, 1);
         INDArray h0 = checkedState(lastH0, mb, "hidden");
         INDArray c0 = checkedState(lastC0, mb, "cell");
-        long[] inShape = x.shape();
-        INDArray dx = workspaceMgr.create(ArrayType.ACTIVATION_GRAD, dataType, inShape, 'c');
-        LstmOps.OpWeights grads = new LstmOps.OpWeights(
-                workspaceMgr.createUninitialized(ws, dataType, w.wx().shape(), 'c'),
-                workspaceMgr.createUninitialized(ws, dataType, w.wr().shape(), 'c'),
-                workspaceMgr.createUninitialized(ws, dataType, w.b().shape(), 'c'));
 
-        long cut = tbpttBackLength > 0 && tbpttBackLength < steps ? steps - tbpttBackLength : 0;
-        if (cut == 0) {
-            LstmOps.backward(config(), x, w, seqLen, h0, c0, eps, dx, grads, ws, workspaceMgr);
-        } else {
-            if (seqLen != null) {
-                throw new UnsupportedOperationException("NativeLSTM layer " + layerId() + ": a mask together with a "
-                        + "truncated-BPTT backward length (" + tbpttBackLength + ") shorter than the segment ("
-                        + steps + " steps) is not supported; set tBPTTBackwardLength equal to tBPTTForwardLength");
-            }
-            // The state at the cut, from a forward op over the steps before it, starts the backward op on the rest.
-            INDArray hCut = workspaceMgr.createUninitialized(ws, dataType, new long[] {mb, nOut}, 'c');
-            INDArray cCut = workspaceMgr.createUninitialized(ws, dataType, new long[] {mb, nOut}, 'c');
-            INDArray head = contiguous(x.get(timeRange(0, cut)), ws, workspaceMgr);
-            LstmOps.forward(config(), head, w, null, h0, c0, null, hCut, cCut);
-            INDArray tail = contiguous(x.get(timeRange(cut, steps)), ws, workspaceMgr);
-            INDArray tailEps = contiguous(eps.get(timeRange(cut, steps)), ws, workspaceMgr);
-            INDArray tailDx = workspaceMgr.createUninitialized(ws, dataType, tail.shape(), 'c');
-            LstmOps.backward(config(), tail, w, null, hCut, cCut, tailEps, tailDx, grads, ws, workspaceMgr);
-            dx.get(timeRange(cut, steps)).assign(tailDx);
+        // The forward op again (time-major), for the hidden states the backward pass starts from: h0, then h_t.
+        INDArray hAll = workspaceMgr.create(ws, dataType, new long[] {(steps + 1) * mb, nOut}, 'c');
+        if (h0 != null) {
+            GRUKernel.rows(hAll, 0, mb).assign(h0);
         }
-        Gradient g = new DefaultGradient(gradientsFlattened);
+        INDArray hOut = workspaceMgr.createUninitialized(ws, dataType, new long[] {steps, mb, nOut}, 'c');
+        LstmOps.forward(config(0), xTm.reshape('c', steps, mb, nIn), opWeights(true, ws, workspaceMgr), seqLen, h0,
+                c0, hOut, null, null);
+        GRUKernel.rows(hAll, mb, (steps + 1) * mb).assign(hOut.reshape('c', steps * mb, nOut));
+
+        long first = tbpttBackLength > 0 && tbpttBackLength < steps ? steps - tbpttBackLength : 0;
         INDArray dW = gradientViews.get(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY);
         INDArray dRW = gradientViews.get(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY);
         INDArray db = gradientViews.get(NativeLSTMParamInitializer.BIAS_KEY);
-        LstmOps.toDl4jOrder(grads, dW, dRW, db);
+        NativeLSTM c = layerConf();
+        INDArray dxTm = LstmBackward.run(xTm, hAll, c0, maskTm, epsTm, mb, steps, first,
+                getParamWithNoise(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY, true, workspaceMgr),
+                getParamWithNoise(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, true, workspaceMgr),
+                getParamWithNoise(NativeLSTMParamInitializer.BIAS_KEY, true, workspaceMgr),
+                c.getActivationFn(), c.getGateActivationFn(), dW, dRW, db, workspaceMgr);
+        INDArray dx3 = dxTm.reshape('c', steps, mb, nIn);
+        INDArray dx;
+        if (ncw) {
+            dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, nIn, steps}, 'f');
+            dx.assign(dx3.permute(1, 2, 0));
+        } else {
+            dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, steps, nIn}, 'c');
+            dx.assign(dx3.permute(1, 0, 2));
+        }
+        Gradient g = new DefaultGradient(gradientsFlattened);
         g.gradientForVariable().put(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY, dW);
         g.gradientForVariable().put(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, dRW);
         g.gradientForVariable().put(NativeLSTMParamInitializer.BIAS_KEY, db);
@@ -209,14 +212,15 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
             last[0] = hLast;
             last[1] = cLast;
         }
-        LstmOps.forward(config(), x, opWeights(training, ws, mgr), seqLen, checkedState(h0, mb, "hidden"),
+        LstmOps.forward(config(ncw() ? 2 : 1), x, opWeights(training, ws, mgr), seqLen, checkedState(h0, mb, "hidden"),
                 checkedState(c0, mb, "cell"), out, hLast, cLast);
         return out;
     }
 
-    private LstmOps.Config config() {
+    /** The op's configuration for data format {@code format} (0 time-major, 1 NWC, 2 NCW). */
+    private LstmOps.Config config(int format) {
         NativeLSTM c = layerConf();
-        return new LstmOps.Config(ncw() ? 2 : 1,
+        return new LstmOps.Config(format,
                 NativeLSTM.nativeActivation(c.getLayerName(), "gateActivationFunction", c.getGateActivationFn()),
                 NativeLSTM.nativeActivation(c.getLayerName(), "activation", c.getActivationFn()));
     }
@@ -233,12 +237,6 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
 
     private long steps(INDArray x) {
         return ncw() ? x.size(2) : x.size(1);
-    }
-
-    private INDArrayIndex[] timeRange(long from, long to) {
-        INDArrayIndex time = NDArrayIndex.interval(from, to);
-        return ncw() ? new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.all(), time}
-                : new INDArrayIndex[] {NDArrayIndex.all(), time, NDArrayIndex.all()};
     }
 
     /** The input, checked, in the layer's type and 'c' order (copied only when it is not already). */
