@@ -42,7 +42,7 @@ final class LstmBackward {
      * @param h       hidden states [(T+1)·mb, n], 'c': h0 (zeros without a state) then the forward op's outputs
      * @param c0      initial cell state [mb, n], or null for zeros
      * @param mask    time-major mask [T·mb, 1], or null
-     * @param eps     dL/dh for every step, time-major [T·mb, n], 'c'
+     * @param eps     dL/dh for every step, time-major [T·mb, n], 'c'; overwritten (it becomes dh)
      * @param first   first step that gets a gradient (0, or T - backward length)
      * @param dW      gradient view of W [nIn, 4n] (written)
      * @param dRW     gradient view of RW [n, 4n] (written)
@@ -97,13 +97,12 @@ final class LstmBackward {
         INDArray dG = GRUKernel.derivative(act, zg, mgr).muli(i);
 
         INDArray dz = mgr.create(ws, dt, new long[] {rowsTotal, 4 * n}, 'c');
-        INDArray dh = mgr.createUninitialized(ws, dt, new long[] {mb, n}, 'c');
         INDArray dc = mgr.createUninitialized(ws, dt, new long[] {mb, n}, 'c');
         INDArray dcNext = mgr.createUninitialized(ws, dt, new long[] {mb, n}, 'c');
         for (long t = steps - 1; t >= first; t--) {
             long r0 = t * mb;
             long r1 = r0 + mb;
-            dh.assign(rows(eps, r0, r1));
+            INDArray dh = rows(eps, r0, r1);   // eps is a working copy: dh_t accumulates in place
             if (t < steps - 1) {
                 Nd4j.gemm(rows(dz, r1, r1 + mb), rw, dh, false, true, 1.0, 1.0);
             }

@@ -25,7 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * memory (found when a 2 x 256 char-LM was killed for memory at 24 GB after about 350 steps). Minimal reproduction:
  * the op alone, called 40 times on width 128, T 50, batch 16, grows the process's native memory (resident size minus
  * the committed Java heap) by about 4 MB per call; the forward op {@code lstmLayer} on the same arrays does not, and
- * neither does a NativeLSTM training step. If a future ND4J fixes the op, the first test fails: then the backward
+ * neither does a NativeLSTM training step (within the noise of resident memory). If a future ND4J fixes the op, the first test fails: then the backward
  * op can be measured again against {@link LstmBackward}.
  */
 class LstmLayerBpLeakTest {
@@ -52,15 +52,16 @@ class LstmLayerBpLeakTest {
                 .build();
     }
 
-    private static double growthPerCall(Runnable call) throws IOException {
-        for (int i = 0; i < 5; i++) {
+    private static double growthPerCall(Runnable call, int warmUp, int calls) throws IOException {
+        for (int i = 0; i < warmUp; i++) {
             call.run();
         }
         double before = nativeMb();
-        for (int i = 0; i < 40; i++) {
+        for (int i = 0; i < calls; i++) {
             call.run();
         }
-        return (nativeMb() - before) / 40;
+        double perCall = (nativeMb() - before) / calls;
+        return perCall;
     }
 
     @Test
@@ -76,12 +77,12 @@ class LstmLayerBpLeakTest {
                 Nd4j.create(DataType.FLOAT, H, 4 * H), Nd4j.create(DataType.FLOAT, 4 * H)};
 
         double forward = growthPerCall(() -> Nd4j.exec(op("lstmLayer", new INDArray[] {x, wx, wr, b},
-                new INDArray[] {out})));
+                new INDArray[] {out})), 10, 40);
         double backward = growthPerCall(() -> Nd4j.exec(op("lstmLayer_bp", new INDArray[] {x, wx, wr, b, eps},
-                grads)));
+                grads)), 10, 40);
 
-        assertThat(backward).as("MB leaked per lstmLayer_bp call").isGreaterThan(1.0);
-        assertThat(forward).as("MB per lstmLayer call").isLessThan(0.25);
+        assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96)").isGreaterThan(2.5);
+        assertThat(forward).as("MB per lstmLayer call (seen: 0.01)").isLessThan(0.25);
     }
 
     @Test
@@ -94,6 +95,9 @@ class LstmLayerBpLeakTest {
                 .build());
         net.init();
         DataSet batch = new DataSet(Nd4j.rand(DataType.FLOAT, B, I, T), Nd4j.rand(DataType.FLOAT, B, 3, T));
-        assertThat(growthPerCall(() -> net.fit(batch))).as("MB per training step").isLessThan(0.25);
+        // Resident memory moves by up to about 1.3 MB per step over 150 steps for reasons of its own (DL4J's LSTM
+        // measured the same way: +1.27 then -0.47 MB per step in two windows of 150 steps), so the bound is half
+        // of what lstmLayer_bp alone leaks on these shapes (3.96 MB per call).
+        assertThat(growthPerCall(() -> net.fit(batch), 150, 100)).as("MB per training step").isLessThan(2.0);
     }
 }
