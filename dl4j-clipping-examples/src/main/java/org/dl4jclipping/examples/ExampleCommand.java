@@ -31,7 +31,7 @@ abstract class ExampleCommand implements Callable<Integer> {
     String clip;
 
     @Option(names = "--cell", paramLabel = "lstm|dl4j_lstm|gru", defaultValue = "lstm",
-            description = "Recurrent cell: lstm (NativeLSTM: DL4J's LSTM in one native call per pass), dl4j_lstm (DL4J's LSTM) or gru. Default: ${DEFAULT-VALUE}.")
+            description = "Recurrent cell: lstm (NativeLSTM: DL4J's LSTM with a native forward pass), dl4j_lstm (DL4J's LSTM) or gru. Default: ${DEFAULT-VALUE}.")
     Cell cell;
 
     @Option(names = "--seed", defaultValue = "42", description = "Random seed (weights and data). Default: ${DEFAULT-VALUE}.")

@@ -27,7 +27,7 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * <p>Sequences are 40 to 120 steps long, padded at the end to 120; the feature and label masks mark the real steps
  * (padding adds nothing to the loss or the gradient). Truncated BPTT cuts each minibatch into segments of 30 steps:
  * every segment is one update, and each one is clipped (global norm 0.5). The layer is this library's
- * {@link NativeLSTM} (DL4J's LSTM equations, one native call per pass).
+ * {@link NativeLSTM} (DL4J's LSTM equations, a native forward pass).
  *
  * <p>Run: {@code mvn -B -q -pl dl4j-clipping-examples -am package -DskipTests exec:java
  * -Dexec.mainClass=org.dl4jclipping.examples.simple.LstmTimeSeriesExample}

@@ -9,8 +9,9 @@ import org.nd4j.linalg.activations.Activation;
 public enum Cell {
 
     /**
-     * This module's {@link NativeLSTM}: DL4J's LSTM equations, parameters and initialisation, each forward and
-     * backward pass one libnd4j call (the default: the same numbers as {@link #DL4J_LSTM}, faster; see docs/rnn.md).
+     * This module's {@link NativeLSTM}: DL4J's LSTM equations, parameters and initialisation, the forward pass one
+     * libnd4j call (the default: the same numbers as {@link #DL4J_LSTM}, a faster step up to width 256; see
+     * docs/rnn.md).
      * Masks must be sequence lengths (padding at the end). Four gate blocks: {@code 4·(nIn + nOut + 1)·nOut}
      * parameters.
      */
