@@ -95,13 +95,22 @@ final class SparkTesting {
     }
 
     static NeuralNetConfiguration.Builder base(IUpdater updater) {
-        return new NeuralNetConfiguration.Builder().seed(42).dataType(DataType.DOUBLE)
+        return base(updater, DataType.DOUBLE);
+    }
+
+    static NeuralNetConfiguration.Builder base(IUpdater updater, DataType dataType) {
+        return new NeuralNetConfiguration.Builder().seed(42).dataType(dataType)
                 .weightInit(WeightInit.XAVIER).updater(updater);
     }
 
     /** Dense(4 -> 6, tanh) -> softmax output (3 classes), double. */
     static MultiLayerConfiguration mlp(IUpdater updater) {
-        return base(updater).list()
+        return mlp(updater, DataType.DOUBLE);
+    }
+
+    /** Dense(4 -> 6, tanh) -> softmax output (3 classes) in {@code dataType}. */
+    static MultiLayerConfiguration mlp(IUpdater updater, DataType dataType) {
+        return base(updater, dataType).list()
                 .layer(new DenseLayer.Builder().nIn(IN).nOut(HIDDEN).activation(Activation.TANH).build())
                 .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(CLASSES)
                         .activation(Activation.SOFTMAX).build())
@@ -110,7 +119,12 @@ final class SparkTesting {
 
     /** The same MLP as a ComputationGraph. */
     static ComputationGraphConfiguration graph(IUpdater updater) {
-        return base(updater).graphBuilder().addInputs("in")
+        return graph(updater, DataType.DOUBLE);
+    }
+
+    /** The same MLP as a ComputationGraph in {@code dataType}. */
+    static ComputationGraphConfiguration graph(IUpdater updater, DataType dataType) {
+        return base(updater, dataType).graphBuilder().addInputs("in")
                 .addLayer("dense", new DenseLayer.Builder().nIn(IN).nOut(HIDDEN).activation(Activation.TANH)
                         .build(), "in")
                 .addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN)
@@ -120,6 +134,11 @@ final class SparkTesting {
 
     /** {@code n} minibatches of {@link #BATCH} examples; features scaled by {@code scale} (large: big gradients). */
     static List<DataSet> data(long seed, int n, double scale) {
+        return data(seed, n, scale, DataType.DOUBLE);
+    }
+
+    /** {@code n} minibatches as {@link #data(long, int, double)}, in {@code dataType}. */
+    static List<DataSet> data(long seed, int n, double scale, DataType dataType) {
         java.util.Random r = new java.util.Random(seed);
         List<DataSet> out = new ArrayList<>();
         for (int b = 0; b < n; b++) {
@@ -131,7 +150,7 @@ final class SparkTesting {
                 }
                 l.putScalar(i, r.nextInt(CLASSES), 1.0);
             }
-            out.add(new DataSet(f, l));
+            out.add(new DataSet(f.castTo(dataType), l.castTo(dataType)));
         }
         return out;
     }
