@@ -54,11 +54,17 @@ final class ClassifyCommand extends ExampleCommand {
     @Option(names = "--hidden", description = "Recurrent units (default 32).")
     Integer hidden;
 
+    @Option(names = "--batch", defaultValue = "32", description = "Series per minibatch (default ${DEFAULT-VALUE}).")
+    int batch;
+
     record Example(double[] series, int label) {
     }
 
     @Override
     public Integer call() throws Exception {
+        if (batch < 1) {
+            throw new UserError("--batch must be at least 1, got " + batch);
+        }
         PrintWriter out = out();
         List<String> classes;
         List<Example> train;
@@ -93,7 +99,6 @@ final class ClassifyCommand extends ExampleCommand {
         int length = train.get(0).series().length;
         double[] ms = meanSd(train);
         int h = hidden != null ? hidden : 32;
-        int batch = 32;
         int nSteps = steps(150, 1500);
         double rate = lr(1e-2);
         ClipSpec clipSpec = clipSpec();

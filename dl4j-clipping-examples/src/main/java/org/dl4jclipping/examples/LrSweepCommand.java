@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
 final class LrSweepCommand extends ExampleCommand {
 
     private static final PrintWriter QUIET = new PrintWriter(java.io.Writer.nullWriter());
-    static final double LR_MIN = 1e-3;
+
     /**
      * AGC's clip factor for this sweep. With plain SGD a unit's update is {@code lr * g}, so AGC bounds its relative
      * change per step by {@code lr * lambda}. Brock et al. (2021) use 0.01 for batches of 4096 and report that
@@ -45,6 +45,10 @@ final class LrSweepCommand extends ExampleCommand {
     @Option(names = "--points", description = "Learning rates on the grid (default 6 quick; full: 3 per decade "
             + "from 1e-3 to --lr-max).")
     Integer points;
+
+    @Option(names = "--lr-min", defaultValue = "0.001", description = "Smallest learning rate of the grid (default "
+            + "${DEFAULT-VALUE}); with a larger one, the full grid's rates from there on: extends a sweep upwards.")
+    double lrMin;
 
     @Option(names = "--lr-max", description = "Largest learning rate of the grid (default 3 for SGD, 0.3 for Adam).")
     Double lrMax;
@@ -100,18 +104,21 @@ final class LrSweepCommand extends ExampleCommand {
         int b = batch != null ? batch : quick ? 16 : 32;
         int n = steps(20, 250);   // --quick: 6 rates x 20 steps x 4 strategies, about a minute
         double max = lrMax != null ? lrMax : optimizer == Optimizer.SGD ? 3 : 0.3;
-        if (!(max > LR_MIN)) {
-            throw new UserError("--lr-max " + max + ": must be larger than " + LR_MIN);
+        if (!(lrMin > 0)) {
+            throw new UserError("--lr-min " + lrMin + ": must be larger than 0");
+        }
+        if (!(max > lrMin)) {
+            throw new UserError("--lr-max " + max + ": must be larger than " + lrMin);
         }
         // full: 3 rates per decade (1, 2.15, 4.64 x 10^k) up to max; --quick or --points: k rates spanning the range
-        int k = points != null ? points : quick ? 6 : 1 + (int) Math.floor(3 * Math.log10(max / LR_MIN) + 1e-9);
+        int k = points != null ? points : quick ? 6 : 1 + (int) Math.floor(3 * Math.log10(max / lrMin) + 1e-9);
         if (k < 2) {
             throw new UserError("--points " + k + ": need at least 2");
         }
-        double top = points != null || quick ? max : LR_MIN * Math.pow(10, (k - 1) / 3.0);
+        double top = points != null || quick ? max : lrMin * Math.pow(10, (k - 1) / 3.0);
         double[] rates = new double[k];
         for (int i = 0; i < k; i++) {
-            rates[i] = LR_MIN * Math.pow(top / LR_MIN, (double) i / (k - 1));
+            rates[i] = lrMin * Math.pow(top / lrMin, (double) i / (k - 1));
         }
         List<String> strategies = new ArrayList<>();
         strategies.add("none");
@@ -120,7 +127,10 @@ final class LrSweepCommand extends ExampleCommand {
         if (strategyList != null) {
             for (String one : strategyList.split(";")) {
                 ClipSpec.parse(one.trim());   // fails early on a bad spec
-                strategies.add(one.trim().toLowerCase(Locale.ROOT));
+                String s = one.trim().toLowerCase(Locale.ROOT);
+                if (!strategies.contains(s)) {   // "none" is always first; a strategy named twice runs once
+                    strategies.add(s);
+                }
             }
         } else if (explicitClip) {
             ClipSpec.parse(clip);   // fails early on a bad spec
@@ -140,7 +150,7 @@ final class LrSweepCommand extends ExampleCommand {
         CharCorpus corpus = CharCorpus.load(data, len);
         out.printf(Locale.ROOT, "lr-sweep: %s; %s(%d), sequences of %d, batch %d, %s, %d steps per run%n",
                 corpus.name, cell, h, len, b, optimizer == Optimizer.SGD ? "plain SGD" : "Adam", n);
-        out.printf(Locale.ROOT, "learning rates: %d on a log grid from %s to %s; strategies: %s%n", k, rate(LR_MIN),
+        out.printf(Locale.ROOT, "learning rates: %d on a log grid from %s to %s; strategies: %s%n", k, rate(lrMin),
                 rate(rates[k - 1]), String.join(", ", strategies));
         out.println("a run diverges when its loss is NaN or exceeds 2x its starting loss"
                 + (spikeEvery > 0 ? "; a spike (targets x 1000) every " + spikeEvery + " steps" : ""));

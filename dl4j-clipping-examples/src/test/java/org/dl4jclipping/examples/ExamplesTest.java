@@ -209,6 +209,18 @@ class ExamplesTest {
         assertThat(Files.readAllLines(dir.resolve("sweep.csv"))).hasSize(1 + 2 * 6);
     }
 
+    /** "none" is always the sweep's first strategy; naming it in --strategies crashed the chart (duplicate series). */
+    @Test
+    void lrSweepStrategiesNamingNone_runsNoneOnce() throws IOException {
+        Path dir = tmp.resolve("sweep-none");
+        Result r = ok("lr-sweep", "--strategies", "none;value:0.1;value:0.1", "--points", "2", "--lr-max", "0.01",
+                "--steps", "3", "--hidden", "8", "--seq-length", "12", "--batch", "4", "--no-progress", "--out",
+                dir.toString());
+        assertThat(r.out()).contains("strategies: none, value:0.1\n");
+        assertThat(Files.readAllLines(dir.resolve("sweep.csv"))).hasSize(1 + 2 * 2);
+        assertThat(dir.resolve("lr-sweep.png")).isNotEmptyFile();
+    }
+
     @Test
     void advisePrintsTheThresholdTableAfterTheWarmUp() {
         Path dir = tmp.resolve("advise");

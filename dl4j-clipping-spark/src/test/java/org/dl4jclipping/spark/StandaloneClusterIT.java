@@ -103,7 +103,9 @@ class StandaloneClusterIT {
 
     @AfterAll
     static void stopCluster() {
-        for (Process p : STARTED) {
+        // the driver and the workers (with their executors) before the master, as Spark's stop scripts do
+        for (int i = STARTED.size() - 1; i >= 0; i--) {
+            Process p = STARTED.get(i);
             ALL.addAll(p.descendants().toList());
             ALL.add(p.toHandle());
         }
@@ -244,6 +246,9 @@ class StandaloneClusterIT {
                 "--deploy-mode", "client", "--class", ClusterJob.class.getName(), "--jars", testJar,
                 "--executor-memory", "768m", "--total-executor-cores", "2",
                 "--conf", "spark.executor.cores=1",
+                // wait for both executors before the first job: otherwise one executor may take every task
+                "--conf", "spark.scheduler.minRegisteredResourcesRatio=1.0",
+                "--conf", "spark.scheduler.maxRegisteredResourcesWaitingTime=120s",
                 "--conf", "spark.executor.extraJavaOptions=" + executorOptions,
                 "--conf", "spark.driver.host=127.0.0.1", "--conf", "spark.driver.bindAddress=127.0.0.1",
                 "--conf", "spark.ui.enabled=false",
