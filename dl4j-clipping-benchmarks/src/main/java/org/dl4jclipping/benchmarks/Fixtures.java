@@ -10,6 +10,7 @@ import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
 import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jclipping.rnn.conf.GRU;
+import org.dl4jclipping.rnn.conf.NativeLSTM;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -115,23 +116,31 @@ final class Fixtures {
      * units (DL4J LSTM, or our GRU), one-hot input of {@link #VOCAB} characters, softmax output, Adam.
      */
     static MultiLayerConfiguration charRnn(boolean gru, IUpdater updater) {
+        return charRnn(gru ? "gru" : "dl4j_lstm", updater);
+    }
+
+    /** The same network with {@code cell} = {@code dl4j_lstm}, {@code native_lstm} (NativeLSTM) or {@code gru}. */
+    static MultiLayerConfiguration charRnn(String cell, IUpdater updater) {
         return new NeuralNetConfiguration.Builder()
                 .seed(42)
                 .dataType(DataType.FLOAT)
                 .updater(updater)
                 .weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(recurrent(gru, VOCAB))
-                .layer(recurrent(gru, HIDDEN))
+                .layer(recurrent(cell, VOCAB))
+                .layer(recurrent(cell, HIDDEN))
                 .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(HIDDEN).nOut(VOCAB)
                         .activation(Activation.SOFTMAX).build())
                 .build();
     }
 
-    private static BaseRecurrentLayer recurrent(boolean gru, int nIn) {
-        return gru
-                ? new GRU.Builder().nIn(nIn).nOut(HIDDEN).activation(Activation.TANH).build()
-                : new LSTM.Builder().nIn(nIn).nOut(HIDDEN).activation(Activation.TANH).build();
+    private static BaseRecurrentLayer recurrent(String cell, int nIn) {
+        return switch (cell) {
+            case "gru" -> new GRU.Builder().nIn(nIn).nOut(HIDDEN).activation(Activation.TANH).build();
+            case "native_lstm" -> new NativeLSTM.Builder().nIn(nIn).nOut(HIDDEN).activation(Activation.TANH).build();
+            case "dl4j_lstm" -> new LSTM.Builder().nIn(nIn).nOut(HIDDEN).activation(Activation.TANH).build();
+            default -> throw new IllegalArgumentException("cell must be gru, native_lstm or dl4j_lstm, got " + cell);
+        };
     }
 
     /** Default updater of the training benchmarks. */

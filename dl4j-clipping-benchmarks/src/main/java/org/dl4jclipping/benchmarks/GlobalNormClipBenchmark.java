@@ -40,8 +40,12 @@ import org.openjdk.jmh.annotations.State;
  *   <li>{@code ours}: {@link Clipper} with {@code Clip.globalNorm(threshold)} over a {@link GradientLayout} of the
  *       arrays (one L2 norm per array, then one scaling per array when the global norm exceeds the threshold,
  *       plus the per-step report).</li>
+ *   <li>{@code oursParameterNorm}: {@code Clip.parameterNorm(threshold)}, each array clipped to the threshold on
+ *       its own (what a loop of PyTorch's {@code clip_grad_norm_} over the parameters does).</li>
  *   <li>{@code nrm2Floor}: one BLAS {@code nrm2} per array ({@code Nd4j.getBlasWrapper().level1().nrm2}), summed:
  *       the cost of reading the data once, which no clipping can beat.</li>
+ *   <li>{@code twoPassFloor}: {@code nrm2Floor}, then one BLAS {@code scal} over the whole buffer when clipping:
+ *       the floor of any norm-then-scale clip.</li>
  *   <li>{@code dl4jClipL2PerLayer}: what {@code BaseMultiLayerUpdater.preApply} runs for
  *       {@link GradientNormalization#ClipL2PerLayer}, with each array as one layer's gradient view:
  *       {@code norm2Number()}, then {@code muli(threshold / norm)} when {@code norm > threshold}.</li>
@@ -63,6 +67,7 @@ public class GlobalNormClipBenchmark extends Harness.Kernel {
     private INDArray flat;
     private List<INDArray> arrays;
     private Clipper clipper;
+    private Clipper parameterClipper;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -76,7 +81,9 @@ public class GlobalNormClipBenchmark extends Harness.Kernel {
         for (int i = 0; i < arrays.size(); i++) {
             b.add("layer" + i, "W", arrays.get(i), null);
         }
-        clipper = new Clipper(Clip.globalNorm(t), b.build());
+        GradientLayout gradientLayout = b.build();
+        clipper = new Clipper(Clip.globalNorm(t), gradientLayout);
+        parameterClipper = new Clipper(Clip.parameterNorm(t), gradientLayout);
         // sanity: the threshold does what its name says, for ours and for DL4J's per-layer path
         boolean clipping = threshold.equals("clipping");
         for (INDArray a : arrays) {
@@ -102,6 +109,12 @@ public class GlobalNormClipBenchmark extends Harness.Kernel {
         return clipper.clip(1);
     }
 
+    /** Per-parameter norm clipping (each array to norm {@code t} on its own): PyTorch's loop of clip_grad_norm_. */
+    @Benchmark
+    public ClipReport oursParameterNorm() {
+        return parameterClipper.clip(1);
+    }
+
     @Benchmark
     public double nrm2Floor() {
         double ssq = 0;
@@ -110,6 +123,21 @@ public class GlobalNormClipBenchmark extends Harness.Kernel {
             ssq += n * n;
         }
         return Math.sqrt(ssq);
+    }
+
+    /**
+     * The floor of a norm-then-scale clip: one BLAS {@code nrm2} per array (the global norm), then, when it is above
+     * the threshold, one BLAS {@code scal} over the whole buffer (the arrays are consecutive segments of it). A norm
+     * cannot be fused with the scaling it decides, so two passes (read; read and write) are the least any global-norm
+     * clip does.
+     */
+    @Benchmark
+    public double twoPassFloor() {
+        double norm = nrm2Floor();
+        if (norm > t) {
+            Nd4j.getBlasWrapper().level1().scal(flat.length(), t / norm, flat);
+        }
+        return norm;
     }
 
     @Benchmark
