@@ -35,6 +35,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.parameterserver.distributed.conf.VoidConfiguration;
 import org.nd4j.parameterserver.distributed.v2.transport.PortSupplier;
@@ -85,11 +86,13 @@ public final class ClusterJob {
                 .set("spark.kryo.registrator", "org.nd4j.kryo.Nd4jRegistrator");
         long start = System.nanoTime();
         try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-            multiLayer(sc, out, "mln", null);
+            multiLayer(sc, out, "mln", new ClippingUpdater(new Adam(0.05), Clip.globalNorm(MAX_NORM)), 2, 1, null);
             computationGraph(sc, out);
-            zclip(sc, out);
+            ZClip z = ZClip.builder().warmupSteps(2).zThreshold(0.1).maxGradNorm(Double.POSITIVE_INFINITY).build();
+            multiLayer(sc, out, "zclip", new ClippingUpdater(new Sgd(0.05), z), 1, 3, null);
             if (failOnce != null) {
-                multiLayer(sc, out, "retry", new FailOnce(failOnce.toAbsolutePath().toString()));
+                multiLayer(sc, out, "retry", new ClippingUpdater(new Adam(0.05), Clip.globalNorm(MAX_NORM)), 2, 1,
+                        new FailOnce(failOnce.toAbsolutePath().toString()));
             }
             shared(sc, out);
         }
@@ -102,13 +105,13 @@ public final class ClusterJob {
                 .rddTrainingApproach(RDDTrainingApproach.Direct).rngSeed(7).build();
     }
 
-    private static void multiLayer(JavaSparkContext sc, Path out, String name, FailOnce fail) {
+    /** A clipped MultiLayerNetwork under parameter averaging, 2 epochs; {@code fail}: an extra listener or null. */
+    private static void multiLayer(JavaSparkContext sc, Path out, String name, IUpdater updater, int frequency,
+                                   long dataSeed, FailOnce fail) {
         SparkClipStats stats = SparkClipStats.register(sc, name);
-        SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(sc,
-                mlp(new ClippingUpdater(new Adam(0.05), Clip.globalNorm(MAX_NORM)), DataType.FLOAT),
-                averaging(2));
+        SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(sc, mlp(updater, DataType.FLOAT), averaging(frequency));
         ClippedSpark.clipOnWorkers(net, fail == null ? List.of() : List.of(fail), stats);
-        JavaRDD<DataSet> rdd = sc.parallelize(data(1, MINIBATCHES, 5.0, DataType.FLOAT), 2);
+        JavaRDD<DataSet> rdd = sc.parallelize(data(dataSeed, MINIBATCHES, 5.0, DataType.FLOAT), 2);
         for (int e = 0; e < EPOCHS; e++) {
             net.fit(rdd);
         }
@@ -126,19 +129,6 @@ public final class ClusterJob {
             net.fit(rdd);
         }
         write(out, "graph", net.getNetwork().params(), net.getNetwork().getUpdater().getStateViewArray(),
-                stats.value());
-    }
-
-    private static void zclip(JavaSparkContext sc, Path out) {
-        SparkClipStats stats = SparkClipStats.register(sc, "zclip");
-        ZClip z = ZClip.builder().warmupSteps(2).zThreshold(0.1).maxGradNorm(Double.POSITIVE_INFINITY).build();
-        SparkDl4jMultiLayer net = ClippedSpark.multiLayer(sc,
-                mlp(new ClippingUpdater(new Sgd(0.05), z), DataType.FLOAT), averaging(1), stats);
-        JavaRDD<DataSet> rdd = sc.parallelize(data(3, MINIBATCHES, 5.0, DataType.FLOAT), 2);
-        for (int e = 0; e < EPOCHS; e++) {
-            net.fit(rdd);
-        }
-        write(out, "zclip", net.getNetwork().params(), net.getNetwork().getUpdater().getStateViewArray(),
                 stats.value());
     }
 
