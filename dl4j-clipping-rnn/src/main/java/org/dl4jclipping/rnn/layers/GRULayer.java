@@ -53,8 +53,17 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
     /** Initial hidden state of the most recent forward pass (null = zeros), reused by back-propagation. */
     private INDArray lastInitialState;
 
+    /** The CPU kernel ({@link GruCpuKernel}), or null for the ND4J op path ({@link GRUKernel}). */
+    private final GruCpuKernel cpu;
+    /** What the CPU kernel's latest forward pass ran on: the backward pass reuses it when it is the current pass. */
+    private ForwardKey kernelPass;
+
     public GRULayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+        GRU c = (GRU) conf.getLayer();
+        ScalarActivation act = ScalarActivation.of(c.getActivationFn());
+        ScalarActivation gate = ScalarActivation.of(c.getGateActivationFn());
+        cpu = RecurrentCpuKernel.available(act, gate) ? new GruCpuKernel(act, gate) : null;
     }
 
     @Override
@@ -70,6 +79,9 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         lastInitialState = null;
+        if (cpu != null) {
+            return cpuForward(null, training, null, ArrayType.ACTIVATIONS, workspaceMgr);
+        }
         return output(runForward(null, training, false, workspaceMgr), workspaceMgr);
     }
 
@@ -78,6 +90,12 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         setInput(input, workspaceMgr);
         INDArray h0 = stateMap.get(STATE_KEY_PREV_ACTIVATION);
         lastInitialState = h0;
+        if (cpu != null) {
+            INDArray[] last = new INDArray[1];
+            INDArray out = cpuForward(h0, false, last, ArrayType.ACTIVATIONS, workspaceMgr);
+            stateMap.put(STATE_KEY_PREV_ACTIVATION, last[0]);
+            return out;
+        }
         GRUForwardPass fp = runForward(h0, false, false, workspaceMgr);
         stateMap.put(STATE_KEY_PREV_ACTIVATION, detach(fp.lastHidden()));
         return output(fp, workspaceMgr);
@@ -89,6 +107,14 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         setInput(input, workspaceMgr);
         INDArray h0 = tBpttStateMap.get(STATE_KEY_PREV_ACTIVATION);
         lastInitialState = h0;
+        if (cpu != null) {
+            INDArray[] last = new INDArray[1];
+            INDArray out = cpuForward(h0, training, last, ArrayType.ACTIVATIONS, workspaceMgr);
+            if (storeLastForTBPTT) {
+                tBpttStateMap.put(STATE_KEY_PREV_ACTIVATION, last[0]);
+            }
+            return out;
+        }
         GRUForwardPass fp = runForward(h0, training, false, workspaceMgr);
         if (storeLastForTBPTT) {
             tBpttStateMap.put(STATE_KEY_PREV_ACTIVATION, detach(fp.lastHidden()));
@@ -111,6 +137,9 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
     public Pair<Gradient, INDArray> tbpttBackpropGradient(INDArray epsilon, int tbpttBackLength,
                                                           LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
+        if (cpu != null) {
+            return cpuBackward(epsilon, tbpttBackLength, workspaceMgr);
+        }
         GRUForwardPass fp = runForward(lastInitialState, true, true, workspaceMgr);
         long mb = fp.minibatch();
         long steps = fp.steps();
@@ -142,17 +171,7 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
             epsOut = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, steps, nIn}, 'c');
             epsOut.assign(dx3.permute(1, 0, 2));
         }
-        weightNoiseParams.clear();
-
-        Gradient g = new DefaultGradient(gradientsFlattened);
-        Map<String, INDArray> byKey = new LinkedHashMap<>();
-        byKey.put(GRUParamInitializer.INPUT_WEIGHT_KEY, grads.w());
-        byKey.put(GRUParamInitializer.RECURRENT_WEIGHT_KEY, grads.rw());
-        byKey.put(GRUParamInitializer.BIAS_KEY, grads.b());
-        byKey.put(GRUParamInitializer.RECURRENT_BIAS_KEY, grads.rb());
-        byKey.forEach((k, v) -> g.gradientForVariable().put(k, v));
-        epsOut = backpropDropOutIfPresent(epsOut);
-        return new Pair<>(g, epsOut);
+        return gradient(grads, epsOut);
     }
 
     @Override
@@ -162,23 +181,100 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         return new Pair<>(maskArray, MaskState.Passthrough);
     }
 
-    private GRUForwardPass runForward(INDArray h0, boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
-        assertInputSet(forBackprop);
+    /**
+     * The CPU kernel's forward pass into a new array of {@code outType}; {@code last[0]} receives a detached copy of
+     * the last hidden state when {@code last} is not null.
+     */
+    private INDArray cpuForward(INDArray h0, boolean training, INDArray[] last, ArrayType outType,
+                                LayerWorkspaceMgr mgr) {
+        assertInputSet(false);
+        applyDropOutIfNecessary(training, mgr);
+        INDArray in = checkedInput();
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+        long mb = in.size(0);
+        long steps = ncw ? in.size(2) : in.size(1);
+        long nOut = layerConf().getNOut();
+        INDArray out = mgr.createUninitialized(outType, dataType,
+                ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut}, ncw ? 'f' : 'c');
+        if (last != null) {
+            try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                last[0] = Nd4j.createUninitialized(dataType, mb, nOut);
+            }
+        }
+        checkedMask(mb, steps);
+        GRUWeights p = weights(training, mgr);
+        cpu.forward(in, ncw, RecurrentCpuKernel.contiguous(p.w()), RecurrentCpuKernel.contiguous(p.rw()),
+                RecurrentCpuKernel.contiguous(p.b()), RecurrentCpuKernel.contiguous(p.rb()), checkedState(h0, mb),
+                maskArray, out, last == null ? null : last[0]);
+        kernelPass = new ForwardKey(input, maskArray, h0, null, training);
+        return out;
+    }
+
+    /** The CPU kernel's backward pass, after its forward pass again only when the latest one was another pass. */
+    private Pair<Gradient, INDArray> cpuBackward(INDArray epsilon, int tbpttBackLength, LayerWorkspaceMgr mgr) {
+        if (!new ForwardKey(input, maskArray, lastInitialState, null, true).equals(kernelPass)) {
+            cpuForward(lastInitialState, true, null, ArrayType.BP_WORKING_MEM, mgr);
+        }
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+        long mb = input.size(0);
+        long steps = ncw ? input.size(2) : input.size(1);
+        long nOut = layerConf().getNOut();
+        long[] expected = ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
+        if (!Arrays.equals(epsilon.shape(), expected)) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": epsilon must have shape "
+                    + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
+        }
+        int first = tbpttBackLength > 0 ? (int) Math.max(0, steps - tbpttBackLength) : 0;
+        GRUWeights p = weights(true, mgr);
+        GRUWeights grads = GRUWeights.of(gradientViews);
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), ncw ? 'f' : 'c');
+        cpu.backward(epsilon, ncw, first, RecurrentCpuKernel.contiguous(p.w()), RecurrentCpuKernel.contiguous(p.rw()),
+                grads.w(), grads.rw(), grads.b(), grads.rb(), dx);
+        return gradient(grads, dx);
+    }
+
+    private Pair<Gradient, INDArray> gradient(GRUWeights grads, INDArray epsOut) {
+        weightNoiseParams.clear();
+        Gradient g = new DefaultGradient(gradientsFlattened);
+        g.gradientForVariable().put(GRUParamInitializer.INPUT_WEIGHT_KEY, grads.w());
+        g.gradientForVariable().put(GRUParamInitializer.RECURRENT_WEIGHT_KEY, grads.rw());
+        g.gradientForVariable().put(GRUParamInitializer.BIAS_KEY, grads.b());
+        g.gradientForVariable().put(GRUParamInitializer.RECURRENT_BIAS_KEY, grads.rb());
+        return new Pair<>(g, backpropDropOutIfPresent(epsOut));
+    }
+
+    /** The input, checked (rank 3, nIn along the format's size dimension), in the layer's data type. */
+    private INDArray checkedInput() {
         if (input.rank() != 3) {
             throw new IllegalArgumentException("GRU layer " + layerId() + ": expected 3-d input ("
                     + getDataFormat() + "), got rank " + input.rank() + " with shape " + Arrays.toString(input.shape()));
         }
-        applyDropOutIfNecessary(training, mgr);
         boolean ncw = getDataFormat() != RNNFormat.NWC;
         INDArray in = input.dataType() == dataType ? input : input.castTo(dataType);
-        long mb = in.size(0);
-        long steps = ncw ? in.size(2) : in.size(1);
         long nIn = ncw ? in.size(1) : in.size(2);
         if (nIn != layerConf().getNIn()) {
             throw new IllegalArgumentException("GRU layer " + layerId() + ": input size must be nIn="
                     + layerConf().getNIn() + " along the " + (ncw ? "second (NCW)" : "third (NWC)")
                     + " dimension, got shape " + Arrays.toString(in.shape()));
         }
+        return in;
+    }
+
+    private void checkedMask(long mb, long steps) {
+        if (maskArray != null && (maskArray.rank() != 2 || maskArray.size(0) != mb || maskArray.size(1) != steps)) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": mask must have shape [" + mb + ", "
+                    + steps + "] (minibatch, time), got " + Arrays.toString(maskArray.shape()));
+        }
+    }
+
+    private GRUForwardPass runForward(INDArray h0, boolean training, boolean forBackprop, LayerWorkspaceMgr mgr) {
+        assertInputSet(forBackprop);
+        applyDropOutIfNecessary(training, mgr);
+        INDArray in = checkedInput();
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+        long mb = in.size(0);
+        long steps = ncw ? in.size(2) : in.size(1);
+        long nIn = layerConf().getNIn();
         ArrayType ws = forBackprop ? ArrayType.BP_WORKING_MEM : ArrayType.FF_WORKING_MEM;
         INDArray x = mgr.dup(ws, ncw ? in.permute(2, 0, 1) : in.permute(1, 0, 2), 'c').reshape('c', steps * mb, nIn);
         INDArray mask = timeMajorMask(mb, steps, ws, mgr);
@@ -207,10 +303,7 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         if (maskArray == null) {
             return null;
         }
-        if (maskArray.rank() != 2 || maskArray.size(0) != mb || maskArray.size(1) != steps) {
-            throw new IllegalArgumentException("GRU layer " + layerId() + ": mask must have shape [" + mb + ", "
-                    + steps + "] (minibatch, time), got " + Arrays.toString(maskArray.shape()));
-        }
+        checkedMask(mb, steps);
         INDArray m = maskArray.dataType() == dataType ? maskArray : maskArray.castTo(dataType);
         return mgr.dup(ws, m.transpose(), 'c').reshape('c', steps * mb, 1);
     }

@@ -43,8 +43,17 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
     /** The last h and c of the latest truncated-BPTT forward pass; stored as the TBPTT state by the backward pass. */
     private INDArray[] segmentEnd;
 
+    /** The CPU kernel (see the class comment), or null for the op path. */
+    private final LstmCpuKernel cpu;
+    /** What the CPU kernel's latest forward pass ran on: the backward pass reuses it when it is the current pass. */
+    private ForwardKey kernelPass;
+
     public NativeLSTMLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
+        NativeLSTM c = (NativeLSTM) conf.getLayer();
+        ScalarActivation act = ScalarActivation.of(c.getActivationFn());
+        ScalarActivation gate = ScalarActivation.of(c.getGateActivationFn());
+        cpu = RecurrentCpuKernel.available(act, gate) ? new LstmCpuKernel(act, gate) : null;
     }
 
     @Override
@@ -135,6 +144,10 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
             throw new IllegalArgumentException("NativeLSTM layer " + layerId() + ": epsilon must have shape "
                     + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
         }
+        long first = tbpttBackLength > 0 && tbpttBackLength < steps ? steps - tbpttBackLength : 0;
+        if (cpu != null) {
+            return cpuBackward(epsilon, (int) first, workspaceMgr);
+        }
         long nIn = layerConf().getNIn();
         INDArray xTm = workspaceMgr.dup(ws, ncw ? x.permute(2, 0, 1) : x.permute(1, 0, 2), 'c')
                 .reshape('c', steps * mb, nIn);
@@ -156,7 +169,6 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
                 c0, hOut, null, null);
         GRUKernel.rows(hAll, mb, (steps + 1) * mb).assign(hOut.reshape('c', steps * mb, nOut));
 
-        long first = tbpttBackLength > 0 && tbpttBackLength < steps ? steps - tbpttBackLength : 0;
         INDArray dW = gradientViews.get(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY);
         INDArray dRW = gradientViews.get(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY);
         INDArray db = gradientViews.get(NativeLSTMParamInitializer.BIAS_KEY);
@@ -175,12 +187,51 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
             dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, new long[] {mb, steps, nIn}, 'c');
             dx.assign(dx3.permute(1, 0, 2));
         }
+        return result(dx);
+    }
+
+    private Pair<Gradient, INDArray> result(INDArray dx) {
         Gradient g = new DefaultGradient(gradientsFlattened);
-        g.gradientForVariable().put(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY, dW);
-        g.gradientForVariable().put(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, dRW);
-        g.gradientForVariable().put(NativeLSTMParamInitializer.BIAS_KEY, db);
+        for (String key : new String[] {NativeLSTMParamInitializer.INPUT_WEIGHT_KEY,
+                NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, NativeLSTMParamInitializer.BIAS_KEY}) {
+            g.gradientForVariable().put(key, gradientViews.get(key));
+        }
         weightNoiseParams.clear();
         return new Pair<>(g, backpropDropOutIfPresent(dx));
+    }
+
+    /** The CPU kernel's backward pass, after its forward pass again only when the latest one was another pass. */
+    private Pair<Gradient, INDArray> cpuBackward(INDArray epsilon, int first, LayerWorkspaceMgr mgr) {
+        if (!new ForwardKey(input, maskArray, lastH0, lastC0, true).equals(kernelPass)) {
+            INDArray x = checkedInput(false, ArrayType.BP_WORKING_MEM, mgr);
+            long[] shape = ncw() ? new long[] {x.size(0), layerConf().getNOut(), steps(x)}
+                    : new long[] {x.size(0), steps(x), layerConf().getNOut()};
+            cpuForward(x, true, lastH0, lastC0, null,
+                    mgr.createUninitialized(ArrayType.BP_WORKING_MEM, dataType, shape, 'c'), mgr);
+        }
+        INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), ncw() ? 'f' : 'c');
+        cpu.backward(epsilon, ncw(), first, param(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY, true, mgr),
+                param(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, true, mgr),
+                gradientViews.get(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY),
+                gradientViews.get(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY),
+                gradientViews.get(NativeLSTMParamInitializer.BIAS_KEY), dx);
+        return result(dx);
+    }
+
+    private void cpuForward(INDArray x, boolean training, INDArray h0, INDArray c0, INDArray[] last, INDArray out,
+                            LayerWorkspaceMgr mgr) {
+        long mb = x.size(0);
+        int[] lengths = maskArray == null ? null : SequenceLengths.lengths(maskArray, mb, steps(x), layerId());
+        cpu.forward(x, ncw(), param(NativeLSTMParamInitializer.INPUT_WEIGHT_KEY, training, mgr),
+                param(NativeLSTMParamInitializer.RECURRENT_WEIGHT_KEY, training, mgr),
+                param(NativeLSTMParamInitializer.BIAS_KEY, training, mgr), checkedState(h0, mb, "hidden"),
+                checkedState(c0, mb, "cell"), lengths, out, last == null ? null : last[0],
+                last == null ? null : last[1]);
+        kernelPass = new ForwardKey(input, maskArray, h0, c0, training);
+    }
+
+    private INDArray param(String key, boolean training, LayerWorkspaceMgr mgr) {
+        return RecurrentCpuKernel.contiguous(getParamWithNoise(key, training, mgr));
     }
 
     @Override
@@ -199,7 +250,7 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
         long mb = x.size(0);
         long steps = steps(x);
         long nOut = layerConf().getNOut();
-        INDArray seqLen = sequenceLengths(mb, steps, ws, mgr);
+        INDArray seqLen = cpu != null ? null : sequenceLengths(mb, steps, ws, mgr);
         long[] outShape = ncw() ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
         INDArray out = mgr.createUninitialized(ArrayType.ACTIVATIONS, dataType, outShape, 'c');
         INDArray hLast = null;
@@ -211,6 +262,10 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
             }
             last[0] = hLast;
             last[1] = cLast;
+        }
+        if (cpu != null) {
+            cpuForward(x, training, h0, c0, last, out, mgr);
+            return out;
         }
         LstmOps.forward(config(ncw() ? 2 : 1), x, opWeights(training, ws, mgr), seqLen, checkedState(h0, mb, "hidden"),
                 checkedState(c0, mb, "cell"), out, hLast, cLast);
@@ -252,7 +307,7 @@ public class NativeLSTMLayer extends BaseRecurrentLayer<NativeLSTM> {
                     + " dimension, got shape " + Arrays.toString(input.shape()));
         }
         INDArray in = input.dataType() == dataType ? input : input.castTo(dataType);
-        return contiguous(in, ws, mgr);
+        return cpu != null ? in : contiguous(in, ws, mgr);   // the CPU kernel copies it time-major anyway
     }
 
     private static INDArray contiguous(INDArray a, ArrayType ws, LayerWorkspaceMgr mgr) {

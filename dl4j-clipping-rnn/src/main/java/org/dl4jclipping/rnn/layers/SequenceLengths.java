@@ -22,12 +22,22 @@ final class SequenceLengths {
 
     static INDArray of(INDArray mask, long mb, long steps, DataType type, String layerId, ArrayType ws,
                        LayerWorkspaceMgr mgr) {
+        int[] lengths = lengths(mask, mb, steps, layerId);
+        INDArray out = mgr.createUninitialized(ws, type, new long[] {mb}, 'c');
+        for (int i = 0; i < mb; i++) {
+            out.putScalar(i, lengths[i]);
+        }
+        return out;
+    }
+
+    /** The lengths as integers, checked as {@link #of} does. */
+    static int[] lengths(INDArray mask, long mb, long steps, String layerId) {
         if (mask.rank() != 2 || mask.size(0) != mb || mask.size(1) != steps) {
             throw new IllegalArgumentException("NativeLSTM layer " + layerId + ": mask must have shape [" + mb + ", "
                     + steps + "] (minibatch, time), got " + Arrays.toString(mask.shape()));
         }
         double[][] m = mask.toDoubleMatrix();
-        double[] lengths = new double[(int) mb];
+        int[] lengths = new int[(int) mb];
         for (int i = 0; i < mb; i++) {
             int len = 0;
             while (len < steps && m[i][len] == 1.0) {
@@ -43,10 +53,6 @@ final class SequenceLengths {
             }
             lengths[i] = len;
         }
-        INDArray out = mgr.createUninitialized(ws, type, new long[] {mb}, 'c');
-        for (int i = 0; i < mb; i++) {
-            out.putScalar(i, lengths[i]);
-        }
-        return out;
+        return lengths;
     }
 }

@@ -1,0 +1,160 @@
+package org.dl4jclipping.rnn.layers;
+
+import org.dl4jclipping.rnn.layers.Gemm.Mat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * What the CPU LSTM and GRU kernels share: the time-major layout, the copies between DL4J's sequence arrays and it,
+ * and the GEMMs over all time steps at both ends of a pass.
+ *
+ * <p>Layout: a time-major matrix has {@code T·mb} rows, row {@code t·mb + b} for example {@code b} at step
+ * {@code t}; state matrices have one more block of {@code mb} rows in front (block 0 the initial state, block
+ * {@code t + 1} the state after step {@code t}), so that block {@code t} is the state a step starts from. A pass
+ * costs one ND4J call to copy its input in and one to copy its output out (both layouts, NCW [mb, size, T] and NWC
+ * [mb, T, size]); in between, the time loop calls only BLAS and plain Java loops over the arrays' memory.
+ *
+ * <p>Float and double: the element-wise arithmetic runs in double and is rounded once when stored (so a float
+ * kernel is at least as exact as the same equations in float).
+ */
+abstract class RecurrentCpuKernel {
+
+    /**
+     * System property that turns the CPU kernels off when set to {@code false} (the layers then run ND4J's ops, their
+     * device path, on the CPU too); read when a layer is created.
+     */
+    static final String PROPERTY = "org.dl4jclipping.rnn.cpuKernel";
+
+    /** Slots of {@link #memory} that every kernel uses; a subclass numbers its own from {@link #FIRST_FREE}. */
+    static final int X = 0;
+    static final int HIDDEN = 1;
+    static final int DH = 2;
+    static final int DX = 3;
+    static final int FIRST_FREE = 4;
+
+    final KernelMemory memory;
+    final ScalarActivation act;
+    final ScalarActivation gate;
+
+    // Shape and type of the latest forward pass.
+    DataType type;
+    int steps;
+    int mb;
+    int nIn;
+    int n;
+    boolean exact;
+
+    RecurrentCpuKernel(int slots, ScalarActivation act, ScalarActivation gate) {
+        this.memory = new KernelMemory(slots);
+        this.act = act;
+        this.gate = gate;
+    }
+
+    /**
+     * Whether a layer created now runs the CPU kernel: on ND4J's CPU backend, with both activations in
+     * {@link ScalarActivation}, unless {@value #PROPERTY} is {@code false}. On a GPU backend the arrays live in device
+     * memory, where Java loops cannot reach them: the layers keep their ND4J op path there.
+     */
+    static boolean available(ScalarActivation act, ScalarActivation gate) {
+        return act != null && gate != null && !"false".equalsIgnoreCase(System.getProperty(PROPERTY))
+                && Nd4j.getEnvironment().isCPU();
+    }
+
+    /** {@code a} itself when contiguous, else a contiguous copy (the kernels read parameters through BLAS). */
+    static INDArray contiguous(INDArray a) {
+        return a.length() <= 1 || a.elementWiseStride() == 1 ? a : a.dup(a.ordering());
+    }
+
+    /** Records the shape of a pass and copies its input into the time-major X [T·mb, nIn]. */
+    final HostArray begin(INDArray input, boolean ncw, INDArray rw) {
+        type = rw.dataType();
+        exact = type != DataType.FLOAT;
+        mb = (int) input.size(0);
+        steps = (int) (ncw ? input.size(2) : input.size(1));
+        nIn = (int) (ncw ? input.size(1) : input.size(2));
+        n = (int) rw.size(0);
+        HostArray x = memory.get(X, type, (long) steps * mb * nIn);
+        KernelMemory.view(x, 0, steps, mb, nIn).assign(timeMajor(input, ncw));
+        return x;
+    }
+
+    /** The hidden-state matrix H [(T+1)·mb, n] with block 0 set to {@code h0} (zeros when null). */
+    final HostArray hidden(INDArray h0) {
+        return stateWithInitial(HIDDEN, h0);
+    }
+
+    final HostArray stateWithInitial(int slot, INDArray initial) {
+        HostArray s = memory.get(slot, type, (long) (steps + 1) * mb * n);
+        if (initial == null) {
+            for (int k = 0; k < mb * n; k++) {
+                s.set(k, 0.0);
+            }
+        } else {
+            KernelMemory.view(s, 0, mb, n).assign(initial);
+        }
+        return s;
+    }
+
+    /** Copies the outputs h_1 .. h_T (blocks 1..T of H) into {@code out} ([mb, n, T] NCW or [mb, T, n] NWC). */
+    final void writeOutput(HostArray h, INDArray out, boolean ncw) {
+        INDArray seq = KernelMemory.view(h, (long) mb * n, steps, mb, n);
+        out.assign(ncw ? seq.permute(1, 2, 0) : seq.permute(1, 0, 2));
+    }
+
+    /** dL/dh of every step, time-major [T·mb, n], from DL4J's epsilon. */
+    final HostArray epsilonTimeMajor(INDArray epsilon, boolean ncw) {
+        HostArray dh = memory.get(DH, type, (long) steps * mb * n);
+        INDArray e = epsilon.dataType() == type ? epsilon : epsilon.castTo(type);
+        KernelMemory.view(dh, 0, steps, mb, n).assign(timeMajor(e, ncw));
+        return dh;
+    }
+
+    /**
+     * The GEMMs over all time steps from step {@code first} on, after the time loop: {@code dW = Xᵀ·dGi},
+     * {@code dRW = H_prevᵀ·dGh} and the input gradient {@code dX = dGi·Wᵀ}, copied into {@code epsOut} (zero for
+     * steps before {@code first}).
+     *
+     * @param gi   gate errors of the input projections [T·mb, G] (G = 4n for the LSTM, 3n for the GRU)
+     * @param gh   gate errors of the recurrent projections [T·mb, G] (the same array as {@code gi} for the LSTM)
+     */
+    final void weightAndInputGradients(HostArray x, HostArray h, HostArray gi, HostArray gh, int first, INDArray w,
+                                       INDArray dW, INDArray dRW, INDArray epsOut, boolean ncw) {
+        int g = (int) w.size(1);
+        long from = (long) first * mb;
+        int count = (int) (steps * (long) mb - from);
+        Mat giM = Mat.rowMajor(gi, g);
+        Gemm.gemm(nIn, g, count, 1.0, Mat.rowMajor(x, nIn), from * nIn, true, giM, from * g, false, 0.0,
+                Mat.of(HostArray.of(dW), dW), 0);
+        Gemm.gemm(n, g, count, 1.0, Mat.rowMajor(h, n), from * n, true, Mat.rowMajor(gh, g), from * g, false, 0.0,
+                Mat.of(HostArray.of(dRW), dRW), 0);
+        HostArray dx = memory.get(DX, type, (long) steps * mb * nIn);
+        Gemm.gemm(count, nIn, g, 1.0, giM, from * g, false, Mat.of(HostArray.of(w), w), 0, true, 0.0,
+                Mat.rowMajor(dx, nIn), from * nIn);
+        for (long k = 0; k < from * nIn; k++) {
+            dx.set((int) k, 0.0);
+        }
+        INDArray seq = KernelMemory.view(dx, 0, steps, mb, nIn);
+        epsOut.assign(ncw ? seq.permute(1, 2, 0) : seq.permute(1, 0, 2));
+    }
+
+    /** Writes the sums in {@code acc} into the bias gradient view {@code db} (contiguous). */
+    static void storeSums(double[] acc, int from, INDArray db) {
+        HostArray d = HostArray.of(db);
+        for (int j = 0; j < db.length(); j++) {
+            d.set(j, acc[from + j]);
+        }
+    }
+
+    /** Reads a contiguous bias vector into {@code into} from index {@code at}. */
+    static void load(INDArray bias, double[] into, int at) {
+        HostArray b = HostArray.of(bias);
+        for (int j = 0; j < bias.length(); j++) {
+            into[at + j] = b.get(j);
+        }
+    }
+
+    private static INDArray timeMajor(INDArray seq, boolean ncw) {
+        return ncw ? seq.permute(2, 0, 1) : seq.permute(1, 0, 2);
+    }
+}
