@@ -75,7 +75,7 @@ abstract class RecurrentCpuKernel {
         nIn = (int) (ncw ? input.size(1) : input.size(2));
         n = (int) rw.size(0);
         HostArray x = memory.get(X, type, (long) steps * mb * nIn);
-        KernelMemory.view(x, 0, steps, mb, nIn).assign(timeMajor(input, ncw));
+        gather(input, ncw, x, nIn);
         return x;
     }
 
@@ -98,15 +98,14 @@ abstract class RecurrentCpuKernel {
 
     /** Copies the outputs h_1 .. h_T (blocks 1..T of H) into {@code out} ([mb, n, T] NCW or [mb, T, n] NWC). */
     final void writeOutput(HostArray h, INDArray out, boolean ncw) {
-        INDArray seq = KernelMemory.view(h, (long) mb * n, steps, mb, n);
-        out.assign(ncw ? seq.permute(1, 2, 0) : seq.permute(1, 0, 2));
+        scatter(h, (long) mb * n, n, out, ncw);
     }
 
     /** dL/dh of every step, time-major [T·mb, n], from DL4J's epsilon. */
     final HostArray epsilonTimeMajor(INDArray epsilon, boolean ncw) {
         HostArray dh = memory.get(DH, type, (long) steps * mb * n);
         INDArray e = epsilon.dataType() == type ? epsilon : epsilon.castTo(type);
-        KernelMemory.view(dh, 0, steps, mb, n).assign(timeMajor(e, ncw));
+        gather(e, ncw, dh, n);
         return dh;
     }
 
@@ -134,8 +133,7 @@ abstract class RecurrentCpuKernel {
         for (long k = 0; k < from * nIn; k++) {
             dx.set((int) k, 0.0);
         }
-        INDArray seq = KernelMemory.view(dx, 0, steps, mb, nIn);
-        epsOut.assign(ncw ? seq.permute(1, 2, 0) : seq.permute(1, 0, 2));
+        scatter(dx, 0, nIn, epsOut, ncw);
     }
 
     /** Writes the sums in {@code acc} into the bias gradient view {@code db} (contiguous). */
@@ -154,7 +152,63 @@ abstract class RecurrentCpuKernel {
         }
     }
 
-    private static INDArray timeMajor(INDArray seq, boolean ncw) {
-        return ncw ? seq.permute(2, 0, 1) : seq.permute(1, 0, 2);
+    /**
+     * Copies a sequence array ([mb, size, T] NCW or [mb, T, size] NWC) into the time-major [T·mb, size] {@code dst}:
+     * one Java loop over the source's strides when it is contiguous in any order (an ND4J permute-and-assign of
+     * the same arrays costs several times more), ND4J's assign for any other view.
+     */
+    final void gather(INDArray seq, boolean ncw, HostArray dst, int size) {
+        if (!contiguous3d(seq)) {
+            INDArray tm = ncw ? seq.permute(2, 0, 1) : seq.permute(1, 0, 2);
+            KernelMemory.view(dst, 0, steps, mb, size).assign(tm);
+            return;
+        }
+        HostArray src = HostArray.of(seq);
+        long sb = seq.stride(0);
+        long sk = ncw ? seq.stride(1) : seq.stride(2);
+        long st = ncw ? seq.stride(2) : seq.stride(1);
+        int d = 0;
+        for (int t = 0; t < steps; t++) {
+            for (int b = 0; b < mb; b++) {
+                long from = b * sb + t * st;
+                for (int k = 0; k < size; k++, d++) {
+                    dst.set(d, src.get((int) (from + k * sk)));
+                }
+            }
+        }
+    }
+
+    /** The inverse of {@link #gather}: rows from {@code offset} on of the time-major {@code src} into {@code out}. */
+    final void scatter(HostArray src, long offset, int size, INDArray out, boolean ncw) {
+        if (!contiguous3d(out)) {
+            INDArray seq = KernelMemory.view(src, offset, steps, mb, size);
+            out.assign(ncw ? seq.permute(1, 2, 0) : seq.permute(1, 0, 2));
+            return;
+        }
+        HostArray dst = HostArray.of(out);
+        long sb = out.stride(0);
+        long sk = ncw ? out.stride(1) : out.stride(2);
+        long st = ncw ? out.stride(2) : out.stride(1);
+        int s = (int) offset;
+        for (int t = 0; t < steps; t++) {
+            for (int b = 0; b < mb; b++) {
+                long to = b * sb + t * st;
+                for (int k = 0; k < size; k++, s++) {
+                    dst.set((int) (to + k * sk), src.get(s));
+                }
+            }
+        }
+    }
+
+    /** Whether a rank-3 array covers exactly its buffer's elements with 'c' or 'f' strides. */
+    private static boolean contiguous3d(INDArray a) {
+        if (a.length() > Integer.MAX_VALUE || a.rank() != 3) {
+            return false;
+        }
+        long[] shape = a.shape();
+        long[] stride = a.stride();
+        boolean c = stride[2] == 1 && stride[1] == shape[2] && stride[0] == shape[1] * shape[2];
+        boolean f = stride[0] == 1 && stride[1] == shape[0] && stride[2] == shape[0] * shape[1];
+        return (c || f || a.length() == 1) && (a.length() <= 1 || a.elementWiseStride() == 1);
     }
 }
