@@ -112,14 +112,10 @@ final class Fixtures {
     }
 
     /**
-     * The char-level recurrent network of the training-step benchmarks: two recurrent layers of {@link #HIDDEN}
-     * units (DL4J LSTM, or our GRU), one-hot input of {@link #VOCAB} characters, softmax output, Adam.
+     * The char-level recurrent network of the training-step benchmarks: two recurrent layers of {@link #HIDDEN} units
+     * of {@code cell} ({@code dl4j_lstm}, {@code native_lstm} (NativeLSTM) or {@code gru}), one-hot input of
+     * {@link #VOCAB} characters, softmax output.
      */
-    static MultiLayerConfiguration charRnn(boolean gru, IUpdater updater) {
-        return charRnn(gru ? "gru" : "dl4j_lstm", updater);
-    }
-
-    /** The same network with {@code cell} = {@code dl4j_lstm}, {@code native_lstm} (NativeLSTM) or {@code gru}. */
     static MultiLayerConfiguration charRnn(String cell, IUpdater updater) {
         return new NeuralNetConfiguration.Builder()
                 .seed(42)

@@ -49,6 +49,15 @@ final class CharLmCommand extends ExampleCommand {
             description = "Minutes between checkpoints (and one at the end). Default: ${DEFAULT-VALUE}.")
     double checkpointMinutes;
 
+    @Option(names = "--lr-schedule", defaultValue = "cosine", paramLabel = "cosine|linear|none",
+            description = "Learning rate over the budget (--minutes or --steps): warm-up over the first 2%, then "
+                    + "cosine or linear decay to a tenth; none keeps --lr. Default: ${DEFAULT-VALUE}.")
+    String lrSchedule;
+
+    @Option(names = "--stop-after", hidden = true,
+            description = "Stop after this step as if interrupted (checkpoint written; for testing --resume).")
+    Integer stopAfter;
+
     @Option(names = "--resume", paramLabel = "DIR",
             description = "Continue the run whose checkpoint is in DIR (its --out folder), with its network, "
                     + "optimiser and clipping state, data position and training time.")
@@ -67,6 +76,8 @@ final class CharLmCommand extends ExampleCommand {
         CharCorpus corpus = CharCorpus.load(data, len);
         StepLog log = new StepLog(1 << 16);
 
+        LrSchedule schedule = LrSchedule.parse(lrSchedule);
+        double peak = lr(quick ? 1e-2 : 2e-3);
         MultiLayerNetwork net;
         if (resumed != null) {
             net = Checkpoint.network(resume);
@@ -75,8 +86,7 @@ final class CharLmCommand extends ExampleCommand {
         } else {
             int h = hidden != null ? hidden : quick ? 64 : 256;
             int nLayers = layers != null ? layers : quick ? 1 : 2;
-            net = Networks.charLanguageModel(setup(new Adam(lr(quick ? 1e-2 : 2e-3))), corpus.vocabSize(), h,
-                    nLayers, log);
+            net = Networks.charLanguageModel(setup(new Adam(peak)), corpus.vocabSize(), h, nLayers, log);
         }
         Random data = resumed != null ? resumed.data() : new Random(seed);
         Random sampling = resumed != null ? resumed.sampling() : new Random(seed + 1);
@@ -85,8 +95,10 @@ final class CharLmCommand extends ExampleCommand {
 
         out.printf(Locale.ROOT, "char-lm: %s, %,d characters to train, %,d held out, vocabulary %d%n", corpus.name,
                 corpus.trainLength(), corpus.validLength(), corpus.vocabSize());
-        out.printf(Locale.ROOT, "%s, sequences of %d, batch %d, clip %s, %s%s%n", describe(net), len, b, clip,
-                timed ? String.format(Locale.ROOT, "%.1f minutes of training", budget / 60e9) : maxSteps + " steps",
+        out.printf(Locale.ROOT, "%s, sequences of %d, batch %d, clip %s, %s, Adam %s%s%s%n", describe(net), len, b,
+                clip, timed ? String.format(Locale.ROOT, "%.1f minutes of training", budget / 60e9) : maxSteps + " steps",
+                peak, schedule == LrSchedule.NONE ? "" : " with " + schedule.name().toLowerCase(Locale.ROOT)
+                        + " schedule (warm-up, decay to a tenth)",
                 resumed != null ? ", resumed at step " + (first - 1) : "");
         boolean small = quick || steps != null;
         int valWindows = small ? 20 : 200;
@@ -106,8 +118,10 @@ final class CharLmCommand extends ExampleCommand {
         int step = first - 1;
         try (Progress progress = timed ? progress("char-lm", budget / 1_000_000_000L, spent / 1_000_000_000L)
                 : progress("char-lm", maxSteps, first - 1)) {
-            while (step < maxSteps && spent < budget) {
+            while (step < maxSteps && spent < budget && (stopAfter == null || step < stopAfter)) {
                 step++;
+                LrSchedule.apply(net, schedule.at(peak, timed ? (double) spent / budget
+                        : (double) (step - 1) / maxSteps));
                 long t0 = System.nanoTime();
                 StepLog.Row row = fit(net, corpus.batch(data, b, len), log, len * Math.log(2), out);
                 spent += System.nanoTime() - t0;
@@ -117,7 +131,7 @@ final class CharLmCommand extends ExampleCommand {
                 advise.afterStep(step, timed ? Integer.MAX_VALUE : maxSteps, log, net, out);
                 progress.stepTo(timed ? spent / 1_000_000_000L : step,
                         String.format(Locale.ROOT, "loss %.3f bits/char", row.loss()));
-                boolean last = step == maxSteps || spent >= budget;
+                boolean last = step == maxSteps || spent >= budget || (stopAfter != null && step == stopAfter);
                 if (last || (timed ? spent >= nextReport : step % reportSteps == 0)) {
                     nextReport += reportEvery;
                     double bits = last ? Double.NaN : corpus.validationBits(net, len, Math.min(valWindows, 50));

@@ -72,8 +72,9 @@ class ExamplesTest {
     }
 
     /**
-     * A run stopped after 4 steps and resumed to 8 ends with exactly the parameters and updater state (which holds
-     * AutoClip's history) of a run of 8 steps in one go, and its metrics.csv has all 8 steps.
+     * A run of 8 steps interrupted after 4 and resumed ends with exactly the parameters and updater state (which holds
+     * AutoClip's history) of a run of 8 steps in one go, and its metrics.csv has all 8 steps: the learning-rate
+     * schedule (cosine over the 8 steps, the default) continues where it stopped.
      */
     @Test
     void charLmResumedFromACheckpoint_continuesBitIdentically() throws IOException {
@@ -82,7 +83,7 @@ class ExamplesTest {
         Path straight = tmp.resolve("straight");
         Path split = tmp.resolve("split");
         ok(concat(common, "--steps", "8", "--out", straight.toString()));
-        ok(concat(common, "--steps", "4", "--out", split.toString()));
+        ok(concat(common, "--steps", "8", "--stop-after", "4", "--out", split.toString()));
         Result resumed = ok(concat(common, "--steps", "8", "--resume", split.toString(), "--out", split.toString()));
         assertThat(resumed.out()).contains("resumed at step 4");
 

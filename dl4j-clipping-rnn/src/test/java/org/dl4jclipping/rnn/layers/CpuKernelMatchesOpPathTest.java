@@ -37,9 +37,11 @@ import java.util.Random;
  * reaches the first's parameters) then an RnnOutputLayer; width 1-9, batch 1-4, T 1-7, nIn 1-5 (width 1, batch 1
  * and T 1 each forced in some cases); float or double; NCW or NWC; tanh/sigmoid or other activations (softsign,
  * softplus, identity and, for the GRU, relu, hard sigmoid); a mask (right-padded for the LSTM, any 0/1 pattern for
- * the GRU) or none; standard or truncated BPTT (forward length 2-4, backward length shorter or equal). Checked: the
+ * the GRU) or none; standard or truncated BPTT (forward length 2-4; DL4J's MultiLayerNetwork back-propagates whole
+ * segments, so the shorter backward length is covered by {@code GruStatefulAndTbpttTest} and
+ * {@code NativeLstmMatchesDl4jLstmTest}, which call {@code tbpttBackpropGradient} themselves). Checked: the
  * output of {@code output()}, the score (labels at every step, masked steps too) and every gradient of {@code computeGradientAndScore()}, the parameters
- * after one SGD {@code fit} (with TBPTT: every segment, its stored state and shorter backward length), and two
+ * after one SGD {@code fit} (with TBPTT: every segment and the state carried between them), and two
  * {@code rnnTimeStep} calls in a row (the stored state). Tolerance: 1e-5 relative to max(1, |value|) in float
  * (both sides round differently: ours rounds double arithmetic once, the op path rounds every float op), 1e-10 in
  * double.

@@ -14,6 +14,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
 
+import org.bytedeco.javacpp.Pointer;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the committed Java heap) by about 4 MB per call; the forward op {@code lstmLayer} on the same arrays does not, and
  * neither does a NativeLSTM training step (within the noise of resident memory). If a future ND4J fixes the op, the first test fails: then the backward
  * op can be measured again against {@link LstmBackward}.
+ *
+ * <p>Where the memory goes ({@link #lstmLayerBp_memoryIsLostInCpp_notHeldFromJava}): with every output preallocated
+ * (so ND4J allocates no result array in Java) and {@code System.gc()} before each reading, JavaCPP's
+ * {@link Pointer#totalBytes()} (every byte allocated through a JavaCPP pointer that Java still references) stays flat
+ * while {@link Pointer#physicalBytes()} (the process's resident memory) grows by the same ~4 MB per call: the memory
+ * is allocated and never freed inside libnd4j's C++ code, not held by Java objects that a collection would release.
+ * No setting on the Java side can reclaim it.
  */
 class LstmLayerBpLeakTest {
 
@@ -83,6 +92,48 @@ class LstmLayerBpLeakTest {
 
         assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96)").isGreaterThan(2.5);
         assertThat(forward).as("MB per lstmLayer call (seen: 0.01)").isLessThan(0.25);
+    }
+
+    @Test
+    void lstmLayerBp_memoryIsLostInCpp_notHeldFromJava() {
+        Nd4j.getRandom().setSeed(2);
+        INDArray x = Nd4j.rand(DataType.FLOAT, B, I, T);
+        INDArray wx = Nd4j.rand(DataType.FLOAT, I, 4 * H).muli(0.05);
+        INDArray wr = Nd4j.rand(DataType.FLOAT, H, 4 * H).muli(0.05);
+        INDArray b = Nd4j.zeros(DataType.FLOAT, 4 * H);
+        INDArray eps = Nd4j.rand(DataType.FLOAT, B, H, T);
+        INDArray[] grads = {Nd4j.create(DataType.FLOAT, B, I, T), Nd4j.create(DataType.FLOAT, I, 4 * H),
+                Nd4j.create(DataType.FLOAT, H, 4 * H), Nd4j.create(DataType.FLOAT, 4 * H)};
+        Runnable call = () -> Nd4j.exec(op("lstmLayer_bp", new INDArray[] {x, wx, wr, b, eps}, grads));
+        for (int i = 0; i < 10; i++) {
+            call.run();
+        }
+        long[] before = afterGc();
+        int calls = 40;
+        for (int i = 0; i < calls; i++) {
+            call.run();
+        }
+        long[] after = afterGc();
+        double physicalMb = (after[0] - before[0]) / 1048576.0 / calls;
+        double javaHeldMb = (after[1] - before[1]) / 1048576.0 / calls;
+        System.out.printf("lstmLayer_bp per call: physicalBytes %+.3f MB, JavaCPP totalBytes %+.4f MB%n", physicalMb,
+                javaHeldMb);
+        assertThat(physicalMb).as("resident MB per call (seen: %.2f)", physicalMb).isGreaterThan(2.5);
+        assertThat(Math.abs(javaHeldMb)).as("MB per call held through JavaCPP pointers (seen: %.4f)", javaHeldMb)
+                .isLessThan(0.05);
+    }
+
+    /** {physicalBytes, totalBytes} after a full collection (and JavaCPP's deallocation of what it released). */
+    private static long[] afterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return new long[] {Pointer.physicalBytes(), Pointer.totalBytes()};
     }
 
     @Test
