@@ -31,9 +31,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Configuration of an LSTM layer whose forward pass runs the whole sequence in one libnd4j call ({@code lstmLayer})
- * and whose backward pass uses large GEMMs over all steps (not libnd4j's {@code lstmLayer_bp}, which leaks native
- * memory on every call in ND4J 1.0.0-M2.1), with exactly the equations and parameters of DL4J's
+ * Configuration of a fast LSTM layer: on ND4J's CPU backend its time loop calls BLAS and fused Java loops only (no
+ * ND4J op per time step; see {@code LstmCpuKernel}); on a GPU backend its forward pass is one libnd4j call
+ * ({@code lstmLayer}) over the whole sequence and its backward pass large GEMMs over all steps (not libnd4j's
+ * {@code lstmLayer_bp}, which leaks native memory on every call in ND4J 1.0.0-M2.1). Exactly the equations and
+ * parameters of DL4J's
  * {@link org.deeplearning4j.nn.conf.layers.LSTM} (no peepholes), which are PyTorch's {@code nn.LSTM} with a single
  * bias vector:
  * <pre>
@@ -55,8 +57,8 @@ import java.util.Map;
  * PyTorch's {@code weight_ih_l0} (gates i, f, g, o) maps to {@code W} by transposing and reordering the blocks;
  * its two biases add into {@code b}.
  *
- * <p>Data: NCW ([minibatch, size, time], default) or NWC, given to the op as they are (no copies).
- * Masks: the op takes sequence lengths, so a mask [minibatch, time] is accepted when every row is ones followed by
+ * <p>Data: NCW ([minibatch, size, time], default) or NWC.
+ * Masks: the GPU path's op takes sequence lengths (and both paths give the same results), so a mask [minibatch, time] is accepted when every row is ones followed by
  * zeros (padding at the end, the usual case); its output at padded steps is zero and they contribute no gradient,
  * as in DL4J's LSTM. Any other mask (a gap, a value other than 0 and 1) fails with a message naming the layer.
  * Truncated BPTT (the state carried between segments, also with a backward length shorter than the forward one, also

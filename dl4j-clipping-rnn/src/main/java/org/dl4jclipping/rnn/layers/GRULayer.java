@@ -32,7 +32,10 @@ import java.util.Map;
  *
  * <p>Input/output: [minibatch, size, time] for {@link RNNFormat#NCW}, [minibatch, time, size] for
  * {@link RNNFormat#NWC}; output size nOut. Internally the sequence is copied once into a time-major matrix so that
- * the input projections of all steps are a single GEMM (see {@link GRUKernel}).
+ * the input projections of all steps are a single GEMM. On ND4J's CPU backend, with activations
+ * {@link ScalarActivation} covers, both passes run {@link GruCpuKernel} (BLAS calls and fused Java loops, no ND4J op
+ * per time step); otherwise (GPU backends, other activations, {@code -Dorg.dl4jclipping.rnn.cpuKernel=false})
+ * {@link GRUKernel}'s ND4J ops.
  *
  * <p>Masks [minibatch, time] are handled like DL4J's LSTM: at a masked step the output is zero and the hidden state
  * carried to the next step is zero, and the step contributes exactly zero gradient to parameters and input.

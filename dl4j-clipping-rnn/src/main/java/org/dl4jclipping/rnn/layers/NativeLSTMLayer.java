@@ -19,13 +19,15 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Arrays;
 
 /**
- * The layer implementation of {@link NativeLSTM} (equations, parameters and supported features there): each forward
- * pass is one libnd4j {@code lstmLayer} call over the whole sequence, on the input as it is laid out (NCW or NWC, no
- * copy). The backward pass runs the forward op once more (time-major) for the hidden states and then
- * {@link LstmBackward}: batched GEMMs and one small GEMM per step, not libnd4j's {@code lstmLayer_bp}, which leaks
- * native memory on every call in ND4J 1.0.0-M2.1.
+ * The layer implementation of {@link NativeLSTM} (equations, parameters and supported features there). On ND4J's
+ * CPU backend both passes run {@link LstmCpuKernel}: BLAS calls and fused Java loops, no ND4J op per time step, the
+ * forward pass's arrays kept for the backward pass. Elsewhere (GPU backends, or with
+ * {@code -Dorg.dl4jclipping.rnn.cpuKernel=false}) the op path: each forward pass is one libnd4j {@code lstmLayer}
+ * call over the whole sequence, on the input as it is laid out; the backward pass runs the forward op once more
+ * (time-major) for the hidden states and then {@link LstmBackward}: batched GEMMs and one small GEMM per step, not
+ * libnd4j's {@code lstmLayer_bp}, which leaks native memory on every call in ND4J 1.0.0-M2.1.
  *
- * <p>Masks become the op's sequence lengths ({@link SequenceLengths}). State: {@link #rnnTimeStep} continues from
+ * <p>Masks become sequence lengths ({@link SequenceLengths}). State: {@link #rnnTimeStep} continues from
  * the state of the previous call; {@link #rnnActivateUsingStoredState} from the truncated-BPTT state, and the
  * following backward pass back-propagates through that segment from the same initial state (with a backward
  * length {@code k} shorter than the segment, through its last {@code k} steps only). State keys as DL4J's LSTM: {@value #STATE_KEY_PREV_ACTIVATION} (h) and

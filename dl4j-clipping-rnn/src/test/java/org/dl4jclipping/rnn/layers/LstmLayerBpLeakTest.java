@@ -61,6 +61,23 @@ class LstmLayerBpLeakTest {
                 .build();
     }
 
+    /** The op's inputs and preallocated outputs (random, seeded). */
+    private record OpArrays(INDArray x, INDArray wx, INDArray wr, INDArray b, INDArray eps, INDArray[] grads) {
+        static OpArrays random(long seed) {
+            Nd4j.getRandom().setSeed(seed);
+            return new OpArrays(Nd4j.rand(DataType.FLOAT, B, I, T), Nd4j.rand(DataType.FLOAT, I, 4 * H).muli(0.05),
+                    Nd4j.rand(DataType.FLOAT, H, 4 * H).muli(0.05), Nd4j.zeros(DataType.FLOAT, 4 * H),
+                    Nd4j.rand(DataType.FLOAT, B, H, T), new INDArray[] {Nd4j.create(DataType.FLOAT, B, I, T),
+                            Nd4j.create(DataType.FLOAT, I, 4 * H), Nd4j.create(DataType.FLOAT, H, 4 * H),
+                            Nd4j.create(DataType.FLOAT, 4 * H)});
+        }
+
+        /** One lstmLayer_bp call into the preallocated gradients. */
+        void backward() {
+            Nd4j.exec(op("lstmLayer_bp", new INDArray[] {x, wx, wr, b, eps}, grads));
+        }
+    }
+
     private static double growthPerCall(Runnable call, int warmUp, int calls) throws IOException {
         for (int i = 0; i < warmUp; i++) {
             call.run();
@@ -75,20 +92,11 @@ class LstmLayerBpLeakTest {
 
     @Test
     void libnd4jLstmLayerBp_leaksNativeMemoryOnEveryCall_theForwardOpDoesNot() throws IOException {
-        Nd4j.getRandom().setSeed(1);
-        INDArray x = Nd4j.rand(DataType.FLOAT, B, I, T);
-        INDArray wx = Nd4j.rand(DataType.FLOAT, I, 4 * H).muli(0.05);
-        INDArray wr = Nd4j.rand(DataType.FLOAT, H, 4 * H).muli(0.05);
-        INDArray b = Nd4j.zeros(DataType.FLOAT, 4 * H);
-        INDArray eps = Nd4j.rand(DataType.FLOAT, B, H, T);
+        OpArrays a = OpArrays.random(1);
         INDArray out = Nd4j.create(DataType.FLOAT, B, H, T);
-        INDArray[] grads = {Nd4j.create(DataType.FLOAT, B, I, T), Nd4j.create(DataType.FLOAT, I, 4 * H),
-                Nd4j.create(DataType.FLOAT, H, 4 * H), Nd4j.create(DataType.FLOAT, 4 * H)};
-
-        double forward = growthPerCall(() -> Nd4j.exec(op("lstmLayer", new INDArray[] {x, wx, wr, b},
+        double forward = growthPerCall(() -> Nd4j.exec(op("lstmLayer", new INDArray[] {a.x, a.wx, a.wr, a.b},
                 new INDArray[] {out})), 10, 40);
-        double backward = growthPerCall(() -> Nd4j.exec(op("lstmLayer_bp", new INDArray[] {x, wx, wr, b, eps},
-                grads)), 10, 40);
+        double backward = growthPerCall(a::backward, 10, 40);
 
         assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96)").isGreaterThan(2.5);
         assertThat(forward).as("MB per lstmLayer call (seen: 0.01)").isLessThan(0.25);
@@ -96,15 +104,7 @@ class LstmLayerBpLeakTest {
 
     @Test
     void lstmLayerBp_memoryIsLostInCpp_notHeldFromJava() {
-        Nd4j.getRandom().setSeed(2);
-        INDArray x = Nd4j.rand(DataType.FLOAT, B, I, T);
-        INDArray wx = Nd4j.rand(DataType.FLOAT, I, 4 * H).muli(0.05);
-        INDArray wr = Nd4j.rand(DataType.FLOAT, H, 4 * H).muli(0.05);
-        INDArray b = Nd4j.zeros(DataType.FLOAT, 4 * H);
-        INDArray eps = Nd4j.rand(DataType.FLOAT, B, H, T);
-        INDArray[] grads = {Nd4j.create(DataType.FLOAT, B, I, T), Nd4j.create(DataType.FLOAT, I, 4 * H),
-                Nd4j.create(DataType.FLOAT, H, 4 * H), Nd4j.create(DataType.FLOAT, 4 * H)};
-        Runnable call = () -> Nd4j.exec(op("lstmLayer_bp", new INDArray[] {x, wx, wr, b, eps}, grads));
+        Runnable call = OpArrays.random(2)::backward;
         for (int i = 0; i < 10; i++) {
             call.run();
         }
