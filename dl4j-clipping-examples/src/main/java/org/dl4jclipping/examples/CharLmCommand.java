@@ -49,6 +49,11 @@ final class CharLmCommand extends ExampleCommand {
             description = "Minutes between checkpoints (and one at the end). Default: ${DEFAULT-VALUE}.")
     double checkpointMinutes;
 
+    @Option(names = "--dropout", paramLabel = "RATE",
+            description = "Dropout rate (probability of dropping) on the input of every layer but the first, in "
+                    + "[0, 1) (default 0.2 full, 0 quick).")
+    Double dropout;
+
     @Option(names = "--lr-schedule", defaultValue = "cosine", paramLabel = "cosine|linear|none",
             description = "Learning rate over the budget (--minutes or --steps): warm-up over the first 2%, then "
                     + "cosine or linear decay to a tenth; none keeps --lr. Default: ${DEFAULT-VALUE}.")
@@ -86,7 +91,8 @@ final class CharLmCommand extends ExampleCommand {
         } else {
             int h = hidden != null ? hidden : quick ? 64 : 256;
             int nLayers = layers != null ? layers : quick ? 1 : 2;
-            net = Networks.charLanguageModel(setup(new Adam(peak)), corpus.vocabSize(), h, nLayers, log);
+            net = Networks.charLanguageModel(setup(new Adam(peak)), corpus.vocabSize(), h, nLayers,
+                    dropout != null ? dropout : quick ? 0.0 : 0.2, log);
         }
         Random data = resumed != null ? resumed.data() : new Random(seed);
         Random sampling = resumed != null ? resumed.sampling() : new Random(seed + 1);

@@ -196,7 +196,7 @@ final class LrSweepCommand extends ExampleCommand {
                       Progress progress, PrintWriter out) {
         StepLog log = new StepLog(n);
         MultiLayerNetwork net = Networks.charLanguageModel(new Networks.Setup(cell, optimizer.at(lr), clipSpec, seed),
-                corpus.vocabSize(), h, 1, log);
+                corpus.vocabSize(), h, 1, 0.0, log);
         Random random = new Random(seed);   // every run sees the same batches
         double start = Double.NaN;
         int divergedAt = 0;

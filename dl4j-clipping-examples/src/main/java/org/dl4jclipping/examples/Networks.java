@@ -48,12 +48,14 @@ public final class Networks {
      * softmax over the vocabulary. Full backpropagation through time ({@code tbpttLength(0)}): the training
      * sequences are already cut to {@code --seq-length}, so each minibatch is one update, as before the builder.
      */
-    public static MultiLayerNetwork charLanguageModel(Setup setup, int vocab, int hidden, int layers, StepLog log) {
+    public static MultiLayerNetwork charLanguageModel(Setup setup, int vocab, int hidden, int layers, double dropout,
+                                                      StepLog log) {
         return CharLanguageModel.builder()
                 .vocabularySize(vocab)
                 .cell(setup.cell())
                 .width(hidden)
                 .depth(layers)
+                .dropout(dropout)
                 .tbpttLength(0)
                 .clip(strategy(setup.clip()))
                 .updater(setup.optimiser())

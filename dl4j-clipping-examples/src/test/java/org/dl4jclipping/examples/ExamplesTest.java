@@ -105,6 +105,23 @@ class ExamplesTest {
         assertThat(r.err()).contains("--resume", "no checkpoint.state there");
     }
 
+    /** --dropout 0.2 puts DL4J's dropout (retain probability 0.8) on every layer but the first, and trains. */
+    @Test
+    void charLmDropout_reachesEveryLayerButTheFirst() throws IOException {
+        Path dir = tmp.resolve("dropout");
+        ok("char-lm", "--dropout", "0.2", "--steps", "2", "--hidden", "8", "--seq-length", "10", "--batch", "4",
+                "--no-progress", "--out", dir.toString());
+        var net = org.deeplearning4j.util.ModelSerializer.restoreMultiLayerNetwork(
+                dir.resolve(Checkpoint.MODEL).toFile(), false);
+        assertThat(net.getLayerWiseConfigurations().getConf(0).getLayer().getIDropout()).isNull();
+        for (int i = 1; i < net.getnLayers(); i++) {
+            var d = net.getLayerWiseConfigurations().getConf(i).getLayer().getIDropout();
+            assertThat(d).isInstanceOf(org.deeplearning4j.nn.conf.dropout.Dropout.class);
+            assertThat(((org.deeplearning4j.nn.conf.dropout.Dropout) d).getP()).isCloseTo(0.8,
+                    org.assertj.core.api.Assertions.within(1e-12));
+        }
+    }
+
     private static String[] concat(String[] a, String... b) {
         String[] out = Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
