@@ -58,8 +58,8 @@ import java.util.Map;
  * its two biases add into {@code b}.
  *
  * <p>Data: NCW ([minibatch, size, time], default) or NWC.
- * Masks: the GPU path's op takes sequence lengths (and both paths give the same results), so a mask [minibatch, time] is accepted when every row is ones followed by
- * zeros (padding at the end, the usual case); its output at padded steps is zero and they contribute no gradient,
+ * Masks: the GPU path's op takes sequence lengths (and both paths give the same results), so a mask
+ * [minibatch, time] is accepted when every row is ones followed by zeros (padding at the end, the usual case); its output at padded steps is zero and they contribute no gradient,
  * as in DL4J's LSTM. Any other mask (a gap, a value other than 0 and 1) fails with a message naming the layer.
  * Truncated BPTT (the state carried between segments, also with a backward length shorter than the forward one, also
  * with masks),

@@ -17,8 +17,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.common.primitives.Pair;
 
 import java.util.Arrays;
-import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * The GRU layer implementation for {@link GRU}: PyTorch {@code nn.GRU} equations,
@@ -149,17 +147,11 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         long nOut = layerConf().getNOut();
         long nIn = layerConf().getNIn();
         boolean ncw = getDataFormat() != RNNFormat.NWC;
-
-        long[] expected = ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
-        if (!Arrays.equals(epsilon.shape(), expected)) {
-            throw new IllegalArgumentException("GRU layer " + layerId() + ": epsilon must have shape "
-                    + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
-        }
+        long firstStep = firstStep(epsilon, tbpttBackLength);
         INDArray eps3 = ncw ? epsilon.permute(2, 0, 1) : epsilon.permute(1, 0, 2);
         INDArray dOut = workspaceMgr.dup(ArrayType.BP_WORKING_MEM, eps3.castTo(dataType), 'c')
                 .reshape('c', steps * mb, nOut);
 
-        long firstStep = tbpttBackLength > 0 ? Math.max(0, steps - tbpttBackLength) : 0;
         GRUWeights weights = weights(true, workspaceMgr);
         GRUWeights grads = GRUWeights.of(gradientViews);
         INDArray dx = GRUKernel.backward(fp, dOut, firstStep, weights, grads,
@@ -215,25 +207,35 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
 
     /** The CPU kernel's backward pass, after its forward pass again only when the latest one was another pass. */
     private Pair<Gradient, INDArray> cpuBackward(INDArray epsilon, int tbpttBackLength, LayerWorkspaceMgr mgr) {
+        int first = (int) firstStep(epsilon, tbpttBackLength);
         if (!new ForwardKey(input, maskArray, lastInitialState, null, true).equals(kernelPass)) {
             cpuForward(lastInitialState, true, null, ArrayType.BP_WORKING_MEM, mgr);
         }
         boolean ncw = getDataFormat() != RNNFormat.NWC;
-        long mb = input.size(0);
-        long steps = ncw ? input.size(2) : input.size(1);
-        long nOut = layerConf().getNOut();
-        long[] expected = ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
-        if (!Arrays.equals(epsilon.shape(), expected)) {
-            throw new IllegalArgumentException("GRU layer " + layerId() + ": epsilon must have shape "
-                    + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
-        }
-        int first = tbpttBackLength > 0 ? (int) Math.max(0, steps - tbpttBackLength) : 0;
         GRUWeights p = weights(true, mgr);
         GRUWeights grads = GRUWeights.of(gradientViews);
         INDArray dx = mgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType, input.shape(), ncw ? 'f' : 'c');
         cpu.backward(epsilon, ncw, first, RecurrentCpuKernel.contiguous(p.w()), RecurrentCpuKernel.contiguous(p.rw()),
                 grads.w(), grads.rw(), grads.b(), grads.rb(), dx);
         return gradient(grads, dx);
+    }
+
+    /**
+     * Checks that {@code epsilon} has the output's shape for the current input, and returns the earliest step to
+     * back-propagate into: 0 for full BPTT, T − {@code tbpttBackLength} for a shorter truncated-BPTT backward length.
+     */
+    private long firstStep(INDArray epsilon, int tbpttBackLength) {
+        INDArray in = checkedInput();
+        boolean ncw = getDataFormat() != RNNFormat.NWC;
+        long mb = in.size(0);
+        long steps = ncw ? in.size(2) : in.size(1);
+        long nOut = layerConf().getNOut();
+        long[] expected = ncw ? new long[] {mb, nOut, steps} : new long[] {mb, steps, nOut};
+        if (!Arrays.equals(epsilon.shape(), expected)) {
+            throw new IllegalArgumentException("GRU layer " + layerId() + ": epsilon must have shape "
+                    + Arrays.toString(expected) + ", got " + Arrays.toString(epsilon.shape()));
+        }
+        return tbpttBackLength > 0 ? Math.max(0, steps - tbpttBackLength) : 0;
     }
 
     private Pair<Gradient, INDArray> gradient(GRUWeights grads, INDArray epsOut) {
