@@ -20,13 +20,15 @@ import java.util.Map;
  *   "W"  [nIn,  3·nOut]  'f' order   input weights      (= PyTorch weight_ih_l0 transposed)
  *   "RW" [nOut, 3·nOut]  'f' order   recurrent weights  (= PyTorch weight_hh_l0 transposed)
  *   "b"  [1, 3·nOut]                 input bias         (= PyTorch bias_ih_l0)
- *   "rb" [1, 3·nOut]                 recurrent bias     (= PyTorch bias_hh_l0)
+ *   "rb" [1, 3·nOut]                 recurrent bias     (= PyTorch bias_hh_l0; only when {@link GRU#isResetAfter()})
  * </pre>
- * Total {@code 3·nOut·(nIn + nOut + 2)} values. The 'f' order makes each gate's column block contiguous.
+ * Total {@code 3·nOut·(nIn + nOut + 2)} values for the reset-after variant (the default), and
+ * {@code 3·nOut·(nIn + nOut + 1)} for {@code resetAfter(false)}, which has no "rb" (its keys are "W", "RW", "b").
+ * The 'f' order makes each gate's column block contiguous.
  *
  * <p>Initialisation: "W" by the layer's {@code weightInit} with fanIn = nIn, fanOut = nOut (one gate block);
  * "RW" by {@code weightInitRecurrent} if set, otherwise {@code weightInit}, with fanIn = fanOut = nOut;
- * both biases are filled with {@code biasInit} (0 unless configured). "W" and "RW" are weight parameters
+ * the biases are filled with {@code biasInit} (0 unless configured). "W" and "RW" are weight parameters
  * (subject to weight regularisation and weight noise), "b" and "rb" bias parameters.
  */
 public final class GRUParamInitializer implements ParamInitializer {
@@ -37,14 +39,16 @@ public final class GRUParamInitializer implements ParamInitializer {
     public static final String RECURRENT_WEIGHT_KEY = "RW";
     /** Input bias [1, 3·nOut]. */
     public static final String BIAS_KEY = "b";
-    /** Recurrent bias [1, 3·nOut]. */
+    /** Recurrent bias [1, 3·nOut]; only in the reset-after variant ({@link GRU#isResetAfter()}). */
     public static final String RECURRENT_BIAS_KEY = "rb";
 
     private static final GRUParamInitializer INSTANCE = new GRUParamInitializer();
     private static final List<String> PARAM_KEYS =
             List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY, BIAS_KEY, RECURRENT_BIAS_KEY);
+    private static final List<String> PARAM_KEYS_RESET_BEFORE = List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY, BIAS_KEY);
     private static final List<String> WEIGHT_KEYS = List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY);
     private static final List<String> BIAS_KEYS = List.of(BIAS_KEY, RECURRENT_BIAS_KEY);
+    private static final List<String> BIAS_KEYS_RESET_BEFORE = List.of(BIAS_KEY);
 
     private GRUParamInitializer() {
     }
@@ -61,15 +65,22 @@ public final class GRUParamInitializer implements ParamInitializer {
 
     @Override
     public long numParams(Layer layer) {
-        GRU gru = asGru(layer);
-        long nIn = gru.getNIn();
-        long nOut = gru.getNOut();
-        return 3 * nOut * (nIn + nOut + 2);
+        return count(asGru(layer));
+    }
+
+    /** Length of the flat parameter vector. */
+    private static long count(GRU gru) {
+        return 3 * gru.getNOut() * (gru.getNIn() + gru.getNOut() + biasRows(gru));
+    }
+
+    /** Number of bias rows [1, 3·nOut]: 2 (b, rb) for the reset-after variant, 1 (b) for reset-before. */
+    private static int biasRows(GRU gru) {
+        return gru.isResetAfter() ? 2 : 1;
     }
 
     @Override
     public List<String> paramKeys(Layer layer) {
-        return PARAM_KEYS;
+        return asGru(layer).isResetAfter() ? PARAM_KEYS : PARAM_KEYS_RESET_BEFORE;
     }
 
     @Override
@@ -79,7 +90,7 @@ public final class GRUParamInitializer implements ParamInitializer {
 
     @Override
     public List<String> biasKeys(Layer layer) {
-        return BIAS_KEYS;
+        return asGru(layer).isResetAfter() ? BIAS_KEYS : BIAS_KEYS_RESET_BEFORE;
     }
 
     @Override
@@ -89,7 +100,7 @@ public final class GRUParamInitializer implements ParamInitializer {
 
     @Override
     public boolean isBiasParam(Layer layer, String key) {
-        return BIAS_KEYS.contains(key);
+        return biasKeys(layer).contains(key);
     }
 
     @Override
@@ -105,8 +116,11 @@ public final class GRUParamInitializer implements ParamInitializer {
             initWeights(inputInit, nIn, nOut, params.get(INPUT_WEIGHT_KEY));
             initWeights(recurrentInit, nOut, nOut, params.get(RECURRENT_WEIGHT_KEY));
             double biasInit = Double.isNaN(gru.getBiasInit()) ? 0.0 : gru.getBiasInit();
-            params.get(BIAS_KEY).assign(biasInit);
-            params.get(RECURRENT_BIAS_KEY).assign(biasInit);
+            for (String key : BIAS_KEYS) {
+                if (params.containsKey(key)) {
+                    params.get(key).assign(biasInit);
+                }
+            }
         }
         return params;
     }
@@ -127,10 +141,10 @@ public final class GRUParamInitializer implements ParamInitializer {
     private static Map<String, INDArray> views(GRU gru, INDArray flat) {
         long nIn = gru.getNIn();
         long nOut = gru.getNOut();
-        long expected = 3 * nOut * (nIn + nOut + 2);
+        long expected = count(gru);
         if (flat.length() != expected) {
             throw new IllegalArgumentException("GRU: parameter view must have length " + expected + " for nIn="
-                    + nIn + ", nOut=" + nOut + ", got " + flat.length());
+                    + nIn + ", nOut=" + nOut + ", resetAfter=" + gru.isResetAfter() + ", got " + flat.length());
         }
         long g = 3 * nOut;
         long wEnd = nIn * g;
@@ -140,7 +154,9 @@ public final class GRUParamInitializer implements ParamInitializer {
         out.put(INPUT_WEIGHT_KEY, segment(flat, 0, wEnd).reshape('f', nIn, g));
         out.put(RECURRENT_WEIGHT_KEY, segment(flat, wEnd, rwEnd).reshape('f', nOut, g));
         out.put(BIAS_KEY, segment(flat, rwEnd, bEnd).reshape('f', 1, g));
-        out.put(RECURRENT_BIAS_KEY, segment(flat, bEnd, bEnd + g).reshape('f', 1, g));
+        if (gru.isResetAfter()) {
+            out.put(RECURRENT_BIAS_KEY, segment(flat, bEnd, bEnd + g).reshape('f', 1, g));
+        }
         return out;
     }
 
