@@ -4,6 +4,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.IUpdater;
 
 /**
  * The per-block updater of a {@link ClippingUpdater}: checks that {@link ClippingListener} clipped this step,
@@ -21,37 +22,76 @@ import org.nd4j.linalg.learning.GradientUpdater;
  * AdaGrad) only if that part is still all zeros, so that a state DL4J copies in on restore, between construction
  * and the first step, is kept (those updaters' states are never all zeros once used).
  */
-final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> {
+final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
 
     static final String MISSING_LISTENER = "This network's updater is a ClippingUpdater, but no ClippingListener "
             + "clipped this step's gradient. Add one after init() and after restoring or cloning the network: "
-            + "net.addListeners(new ClippingListener()) (for a ComputationGraph clone: clone.setListeners(...)). "
-            + "(Clipping runs in the listener because a DL4J updater sees only one updater block, never the "
+            + "net.addListeners(new ClippingListener()) (for a ComputationGraph clone: clone.setListeners(...)); "
+            + "for a SameDiff: sd.addListeners(new SameDiffClipping()) after setTrainingConfig or load. "
+            + "(Clipping runs in the listener because an updater sees only one block or variable, never the "
             + "whole network.)";
 
-    private final ClippingUpdater config;
+    /** Key of the strategy slot in the map form of the state ({@link #getState()}: SameDiff's saved models). */
+    static final String SLOT_KEY = "clipping";
+
+    private final IUpdater config;
+    private final IUpdater wrapped;
+    private final int slotSize;
     private GradientUpdater<?> inner;
     private INDArray view;
+    private INDArray slots;
     private boolean stateful;
     private boolean armed;
     private boolean skip;
     private long armedFor = Long.MIN_VALUE;
 
     /** For a stateless strategy: the wrapped updater is bound at once. */
-    ClippingGradientUpdater(ClippingUpdater config, GradientUpdater<?> inner) {
+    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, GradientUpdater<?> inner) {
         this.config = config;
+        this.wrapped = wrapped;
+        this.slotSize = 0;
         this.inner = inner;
     }
 
     /** For a stateful strategy: the view holds the wrapped updater's state and the strategy slots. */
-    ClippingGradientUpdater(ClippingUpdater config, INDArray viewArray, boolean initialize) {
+    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, int slotSize, INDArray viewArray,
+                            boolean initialize) {
         this.config = config;
+        this.wrapped = wrapped;
+        this.slotSize = slotSize;
         setView(viewArray, initialize);
+    }
+
+    /**
+     * For a stateful strategy restored from the map form of the state (a SameDiff model saved with its updater
+     * state): the wrapped updater from its own entries, the one strategy slot from {@link #SLOT_KEY}.
+     */
+    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, int slotSize, Map<String, INDArray> state,
+                            boolean initialize) {
+        this.config = config;
+        this.wrapped = wrapped;
+        this.slotSize = slotSize;
+        this.stateful = true;
+        INDArray slot = state.get(SLOT_KEY);
+        if (slot == null || slot.length() != slotSize) {
+            throw new IllegalStateException("The saved updater state has no clipping state '" + SLOT_KEY + "' of "
+                    + slotSize + " elements (found " + (slot == null ? "none" : slot.length() + " elements")
+                    + ") for " + config + ": it was saved without it, or with another strategy. Restore it with "
+                    + "the configuration it was saved with.");
+        }
+        this.slots = slot.reshape(slotSize);
+        if (initialize) {
+            slots.assign(0);
+        }
+        Map<String, INDArray> own = new java.util.HashMap<>(state);
+        own.remove(SLOT_KEY);
+        this.inner = wrapped.instantiate(own, initialize);
     }
 
     private void setView(INDArray viewArray, boolean initialize) {
         this.stateful = true;
         this.view = viewArray.reshape(viewArray.length());
+        this.slots = null;
         this.inner = null;
         if (initialize) {
             view.assign(0);
@@ -59,11 +99,11 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     }
 
     private void bind(long numParams) {
-        long innerSize = config.getUpdater().stateSize(numParams);
+        long innerSize = wrapped.stateSize(numParams);
         INDArray innerView = innerSize == 0 ? null
                 : view.get(NDArrayIndex.interval(0, innerSize)).reshape(1, innerSize);
         boolean fresh = innerView != null && innerView.amaxNumber().doubleValue() == 0.0;
-        inner = config.getUpdater().instantiate(innerView, fresh);
+        inner = wrapped.instantiate(innerView, fresh);
     }
 
     /** Whether the strategy keeps state (then the block's view holds strategy slots). */
@@ -76,9 +116,11 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
      * elements: the rule's state, then parameter {@code k}'s state).
      */
     INDArray slot(int k, int slots) {
-        int size = config.slotSize();
-        long end = view.length() - (long) (slots - 1 - k) * size;
-        return view.get(NDArrayIndex.interval(end - size, end));
+        if (this.slots != null) {
+            return this.slots; // restored from the map form: one variable, one slot
+        }
+        long end = view.length() - (long) (slots - 1 - k) * slotSize;
+        return view.get(NDArrayIndex.interval(end - slotSize, end));
     }
 
     /**
@@ -92,7 +134,7 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     }
 
     @Override
-    public ClippingUpdater getConfig() {
+    public IUpdater getConfig() {
         return config;
     }
 
@@ -101,9 +143,16 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
         bound().setState(stateMap, initialize);
     }
 
+    /** The wrapped updater's state, and for a stateful strategy its slot under {@link #SLOT_KEY}. */
     @Override
     public Map<String, INDArray> getState() {
-        return bound().getState();
+        Map<String, INDArray> state = bound().getState();
+        if (!stateful) {
+            return state;
+        }
+        Map<String, INDArray> withSlot = new java.util.LinkedHashMap<>(state == null ? Map.of() : state);
+        withSlot.put(SLOT_KEY, slot(0, 1));
+        return withSlot;
     }
 
     private GradientUpdater<?> bound() {
@@ -130,6 +179,11 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
     @Override
     public void applyUpdater(INDArray gradient, int iteration, int epoch) {
         if (!armed || armedFor != iteration) {
+            SameDiffClipping step = SameDiffClipping.inStep();
+            if (step != null) {
+                step.defer(this, gradient); // SameDiff: updated once the whole step's gradient is known
+                return;
+            }
             throw new IllegalStateException(MISSING_LISTENER);
         }
         armed = false;
@@ -137,6 +191,14 @@ final class ClippingGradientUpdater implements GradientUpdater<ClippingUpdater> 
             gradient.assign(0);
             return;
         }
+        if (inner == null) {
+            bind(gradient.length());
+        }
+        inner.applyUpdater(gradient, iteration, epoch);
+    }
+
+    /** Runs the wrapped updater on an already clipped gradient, in place (SameDiff's deferred step). */
+    void applyClipped(INDArray gradient, int iteration, int epoch) {
         if (inner == null) {
             bind(gradient.length());
         }

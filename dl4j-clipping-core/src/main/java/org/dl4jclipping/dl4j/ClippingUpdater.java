@@ -98,18 +98,17 @@ public final class ClippingUpdater implements IUpdater {
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
         if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
+            return new ClippingGradientUpdater(this, updater, updater.instantiate(viewArray, initializeViewArray));
         }
-        return new ClippingGradientUpdater(this, viewArray, initializeViewArray);
+        return new ClippingGradientUpdater(this, updater, slotSize(), viewArray, initializeViewArray);
     }
 
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
         if (slotSize() > 0) {
-            throw new UnsupportedOperationException("a stateful strategy (" + strategy + ") keeps its state in the "
-                    + "updater state view; DL4J's map-based updater state is not supported for it");
+            return new ClippingGradientUpdater(this, updater, slotSize(), updaterState, initializeStateArrays);
         }
-        return new ClippingGradientUpdater(this, updater.instantiate(updaterState, initializeStateArrays));
+        return new ClippingGradientUpdater(this, updater, updater.instantiate(updaterState, initializeStateArrays));
     }
 
     @Override

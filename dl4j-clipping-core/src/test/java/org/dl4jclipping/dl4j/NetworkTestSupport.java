@@ -99,7 +99,7 @@ final class NetworkTestSupport {
                 : ((org.deeplearning4j.nn.updater.BaseMultiLayerUpdater<?>) net.getUpdater()).getUpdaterBlocks()) {
             if (b.getGradientUpdater() instanceof ClippingGradientUpdater cgu && cgu.stateful()) {
                 int v = b.getLayersAndVariablesInBlock().size();
-                int size = cgu.getConfig().getStrategy().stateSize();
+                int size = ((ClippingUpdater) cgu.getConfig()).getStrategy().stateSize();
                 return cgu.slot(v - 1, v).get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, size));
             }
         }
