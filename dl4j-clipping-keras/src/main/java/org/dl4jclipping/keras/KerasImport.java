@@ -1,0 +1,195 @@
+package org.dl4jclipping.keras;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.modelimport.keras.KerasLayer;
+import org.deeplearning4j.nn.modelimport.keras.KerasModel;
+import org.deeplearning4j.nn.modelimport.keras.KerasSequentialModel;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
+import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.dl4jclipping.keras.layers.KerasBidirectionalGru;
+import org.dl4jclipping.keras.layers.KerasGru;
+import org.dl4jclipping.keras.layers.PathKeyedWeights;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Imports Keras models with GRU layers into DL4J, with the gradient clipping of the optimizer they were trained
+ * with: the entry point of this module.
+ *
+ * <pre>
+ *   MultiLayerNetwork net = KerasImport.sequential(Path.of("model.h5"));       // Sequential, full model file
+ *   ComputationGraph graph = KerasImport.functional(Path.of("model.h5"));      // Functional ("Model") file
+ *   ComputationGraph inference = KerasImport.functional(Path.of("ctc.h5"), "softmax"); // cut at an output
+ *   MultiLayerNetwork fromJson = KerasImport.sequential(Path.of("model.json"), Path.of("weights.h5"));
+ * </pre>
+ *
+ * <p>What imports: every layer DL4J 1.0.0-M2.1's Keras importer knows (Dense, TimeDistributed(Dense), Dropout,
+ * Activation, pooling, ...) plus Keras's {@code GRU} as this project's {@link org.dl4jclipping.rnn.conf.GRU}
+ * (reset_after true and false, activations tanh, sigmoid, relu, hard_sigmoid by the file's Keras version, and
+ * linear, return_sequences, go_backwards), {@code Bidirectional(GRU)} with every merge mode but None, and
+ * {@code Masking} in front of a GRU. Files from Keras 2.0 to 2.x (standalone and tf.keras) and Keras 3's legacy
+ * {@code .h5} format. The network predicts what Keras predicts, on NWC data [batch, time, features] like Keras's,
+ * in float32; convert it with {@code convertDataType} for double.
+ *
+ * <p>What is refused, with the layer, option and value named: stateful or state-returning GRUs, unknown
+ * activations, masks with gaps, Lambda layers (name the output layer instead when they only compute a training
+ * loss), layers reading a mask DL4J cannot pass on. Training-only options (dropout, recurrent_dropout,
+ * regularizers, constraints) import with a warning.
+ *
+ * <p>Training configuration: read by {@link KerasTraining} (not by DL4J, whose import drops {@code clipnorm} and
+ * {@code clipvalue} and fails on configurations written by Keras 2.11 and later): the optimizer becomes the
+ * network's updater, its clipping a {@code ClippingUpdater} with a {@code ClippingListener}, and one log line
+ * says what was imported and why. A file without a training configuration imports with DL4J's default updater
+ * and no clipping.
+ *
+ * <p>The network has no loss layer: DL4J's importer adds one only while enforcing the training configuration,
+ * which this import does not do. Add an output or loss layer to fine-tune it.
+ */
+public final class KerasImport {
+
+    static {
+        KerasLayer.registerCustomLayer(KerasGru.CLASS_NAME, KerasGru.class);
+        KerasLayer.registerCustomLayer(KerasBidirectionalGru.CLASS_NAME, KerasBidirectionalGru.class);
+    }
+
+    private KerasImport() {
+    }
+
+    /** A Keras Sequential model from a full-model {@code .h5} file ({@code model.save("m.h5")}). */
+    public static MultiLayerNetwork sequential(Path h5) {
+        try (KerasFile file = KerasFile.open(h5)) {
+            ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
+                    h5.toString());
+            MultiLayerNetwork net = buildSequential(config, file, h5.toString());
+            applyTraining(h5, net);
+            return net;
+        }
+    }
+
+    /**
+     * A Keras Sequential model from its architecture JSON ({@code model.to_json()}) and weights
+     * ({@code model.save_weights("w.h5")}, or a full-model file). No training configuration travels in these
+     * files, so the network has DL4J's default updater and no clipping.
+     */
+    public static MultiLayerNetwork sequential(Path json, Path weightsH5) {
+        try (KerasFile file = KerasFile.open(weightsH5)) {
+            ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
+            return buildSequential(config, file, json.toString());
+        }
+    }
+
+    /** A Keras functional model ({@code Model}, {@code Functional}) from a full-model {@code .h5} file. */
+    public static ComputationGraph functional(Path h5) {
+        return functional(h5, new String[0]);
+    }
+
+    /**
+     * The part of a functional model that computes the named output layers, from a full-model {@code .h5}
+     * file: for models whose other layers only compute a training loss (Lambda layers, extra label inputs).
+     *
+     * @param outputLayerNames the layers whose outputs the graph returns, in this order
+     */
+    public static ComputationGraph functional(Path h5, String... outputLayerNames) {
+        try (KerasFile file = KerasFile.open(h5)) {
+            ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
+                    h5.toString());
+            ComputationGraph graph = buildFunctional(config, file, Arrays.asList(outputLayerNames), h5.toString());
+            applyTraining(h5, graph);
+            return graph;
+        }
+    }
+
+    /** A Keras functional model from its architecture JSON and weights file (no training configuration). */
+    public static ComputationGraph functional(Path json, Path weightsH5) {
+        try (KerasFile file = KerasFile.open(weightsH5)) {
+            ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
+            return buildFunctional(config, file, List.of(), json.toString());
+        }
+    }
+
+    private static MultiLayerNetwork buildSequential(ModelConfig config, KerasFile weights, String source) {
+        if (!config.isSequential()) {
+            throw new KerasImportException("Keras model in " + source + " is a functional model (class_name "
+                    + config.className() + "): import it with KerasImport.functional");
+        }
+        String json = config.toDl4jJson(List.of(), source);
+        try {
+            KerasSequentialModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false).buildSequential();
+            setWeights(model.getLayers(), weights);
+            return model.getMultiLayerNetwork(true);
+        } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
+            throw new KerasImportException("Cannot import the Keras model in " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static ComputationGraph buildFunctional(ModelConfig config, KerasFile weights, List<String> outputs,
+                                                    String source) {
+        if (config.isSequential()) {
+            throw new KerasImportException("Keras model in " + source + " is Sequential: import it with"
+                    + " KerasImport.sequential");
+        }
+        String json = config.toDl4jJson(outputs, source);
+        try {
+            KerasModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false).buildModel();
+            setWeights(model.getLayers(), weights);
+            return model.getComputationGraph(true);
+        } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
+            throw new KerasImportException("Cannot import the Keras model in " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Gives every layer with parameters the datasets of its HDF5 group: by path for this project's mappings
+     * ({@link PathKeyedWeights}), by DL4J's short parameter name (the last path segment without ":0") for
+     * DL4J's own layers.
+     */
+    private static void setWeights(Map<String, KerasLayer> layers, KerasFile file)
+            throws InvalidKerasConfigurationException {
+        for (KerasLayer layer : layers.values()) {
+            if (layer.getNumParams() == 0) {
+                continue;
+            }
+            Map<String, INDArray> byPath = file.layerWeights(layer.getLayerName());
+            if (layer instanceof PathKeyedWeights) {
+                layer.setWeights(byPath);
+                continue;
+            }
+            Map<String, INDArray> byName = new LinkedHashMap<>();
+            for (Map.Entry<String, INDArray> e : byPath.entrySet()) {
+                String path = e.getKey();
+                String name = path.substring(path.lastIndexOf('/') + 1).replaceFirst(":\\d+$", "");
+                if (byName.put(name, e.getValue()) != null) {
+                    throw new KerasImportException("Keras layer '" + layer.getLayerName() + "' in " + file.path()
+                            + " has two datasets named '" + name + "' (" + byPath.keySet() + ")");
+                }
+            }
+            layer.setWeights(byName);
+        }
+    }
+
+    private static void applyTraining(Path h5, MultiLayerNetwork net) {
+        KerasTraining.read(h5).ifPresent(t -> t.applyTo(net));
+    }
+
+    private static void applyTraining(Path h5, ComputationGraph graph) {
+        KerasTraining.read(h5).ifPresent(t -> t.applyTo(graph));
+    }
+
+    private static String readJson(Path json) {
+        try {
+            return Files.readString(json, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new KerasImportException("Cannot read the Keras architecture JSON " + json + ": " + e.getMessage(),
+                    e);
+        }
+    }
+}
