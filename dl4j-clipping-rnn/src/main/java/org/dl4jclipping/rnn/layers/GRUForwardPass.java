@@ -10,14 +10,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * @param preAct     gate pre-activations (r, z, n column blocks), [T·mb, 3·nOut]; the same array as
  *                   {@code act} when the pass was run for inference only
  * @param act        gate activations r, z, n, [T·mb, 3·nOut]
- * @param recurrentN {@code h·RW_n + b_hn} for every step, [T·mb, nOut] (one step's worth for inference)
+ * @param recurrentN the candidate's recurrent term for every step, [T·mb, nOut] (one step's worth for inference):
+ *                   {@code h·RW_n + b_hn} when {@code resetAfter}, {@code r ⊙ h} (the input of {@code RW_n})
+ *                   otherwise
  * @param hidden     hidden states, [(T+1)·mb, nOut]; block 0 is the initial state, block t+1 the output of step t
  * @param mask       time-major mask, [T·mb, 1], or null
  * @param minibatch  mb
  * @param steps      T
+ * @param resetAfter the variant the pass ran
  */
 record GRUForwardPass(INDArray x, INDArray preAct, INDArray act, INDArray recurrentN, INDArray hidden,
-                      INDArray mask, long minibatch, long steps) {
+                      INDArray mask, long minibatch, long steps, boolean resetAfter) {
 
     /** Rows of time step {@code t} of a time-major 2-D array. */
     INDArray step(INDArray timeMajor, long t) {

@@ -19,14 +19,16 @@ import org.nd4j.common.primitives.Pair;
 import java.util.Arrays;
 
 /**
- * The GRU layer implementation for {@link GRU}: PyTorch {@code nn.GRU} equations,
+ * The GRU layer implementation for {@link GRU}: by default PyTorch {@code nn.GRU} equations,
  * <pre>
  *   r  = σ(x·W_r + b_ir + h·RW_r + b_hr)
  *   z  = σ(x·W_z + b_iz + h·RW_z + b_hz)
  *   n  = g(x·W_n + b_in + r ⊙ (h·RW_n + b_hn))
  *   h' = (1 − z) ⊙ n + z ⊙ h
  * </pre>
- * with the parameter layout of {@link GRUParamInitializer} (gate blocks r, z, n).
+ * and with {@link GRU#isResetAfter()} false the reset-before variant (one bias b;
+ * {@code n = g(x·W_n + b_n + (r ⊙ h)·RW_n)}, r and z without {@code b_h}), with the parameter layout of
+ * {@link GRUParamInitializer} (gate blocks r, z, n).
  *
  * <p>Input/output: [minibatch, size, time] for {@link RNNFormat#NCW}, [minibatch, time, size] for
  * {@link RNNFormat#NWC}; output size nOut. Internally the sequence is copied once into a time-major matrix so that
@@ -64,7 +66,7 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         GRU c = (GRU) conf.getLayer();
         ScalarActivation act = ScalarActivation.of(c.getActivationFn());
         ScalarActivation gate = ScalarActivation.of(c.getGateActivationFn());
-        cpu = RecurrentCpuKernel.available(act, gate) ? new GruCpuKernel(act, gate) : null;
+        cpu = RecurrentCpuKernel.available(act, gate) ? GruCpuKernel.create(act, gate, c.isResetAfter()) : null;
     }
 
     @Override
@@ -199,7 +201,8 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         checkedMask(mb, steps);
         GRUWeights p = weights(training, mgr);
         cpu.forward(in, ncw, RecurrentCpuKernel.contiguous(p.w()), RecurrentCpuKernel.contiguous(p.rw()),
-                RecurrentCpuKernel.contiguous(p.b()), RecurrentCpuKernel.contiguous(p.rb()), checkedState(h0, mb),
+                RecurrentCpuKernel.contiguous(p.b()), p.rb() == null ? null : RecurrentCpuKernel.contiguous(p.rb()),
+                checkedState(h0, mb),
                 maskArray, out, last == null ? null : last[0]);
         kernelPass = new ForwardKey(input, maskArray, h0, null, training);
         return out;
@@ -244,7 +247,9 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         g.gradientForVariable().put(GRUParamInitializer.INPUT_WEIGHT_KEY, grads.w());
         g.gradientForVariable().put(GRUParamInitializer.RECURRENT_WEIGHT_KEY, grads.rw());
         g.gradientForVariable().put(GRUParamInitializer.BIAS_KEY, grads.b());
-        g.gradientForVariable().put(GRUParamInitializer.RECURRENT_BIAS_KEY, grads.rb());
+        if (grads.rb() != null) {
+            g.gradientForVariable().put(GRUParamInitializer.RECURRENT_BIAS_KEY, grads.rb());
+        }
         return new Pair<>(g, backpropDropOutIfPresent(epsOut));
     }
 
@@ -285,7 +290,8 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         INDArray mask = timeMajorMask(mb, steps, ws, mgr);
         INDArray initial = checkedState(h0, mb);
         return GRUKernel.forward(x, mb, steps, weights(training, mgr), initial, mask,
-                layerConf().getActivationFn(), layerConf().getGateActivationFn(), training, forBackprop, mgr);
+                layerConf().getActivationFn(), layerConf().getGateActivationFn(), layerConf().isResetAfter(), training,
+                forBackprop, mgr);
     }
 
     private INDArray output(GRUForwardPass fp, LayerWorkspaceMgr mgr) {
@@ -330,7 +336,8 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         return new GRUWeights(getParamWithNoise(GRUParamInitializer.INPUT_WEIGHT_KEY, training, mgr),
                 getParamWithNoise(GRUParamInitializer.RECURRENT_WEIGHT_KEY, training, mgr),
                 getParamWithNoise(GRUParamInitializer.BIAS_KEY, training, mgr),
-                getParamWithNoise(GRUParamInitializer.RECURRENT_BIAS_KEY, training, mgr));
+                layerConf().isResetAfter() ? getParamWithNoise(GRUParamInitializer.RECURRENT_BIAS_KEY, training, mgr)
+                        : null);
     }
 
     private static INDArray detach(INDArray a) {

@@ -6,12 +6,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.util.Map;
 
 /**
- * The four GRU parameter (or gradient) arrays in the layout of {@link GRUParamInitializer}.
+ * The GRU parameter (or gradient) arrays in the layout of {@link GRUParamInitializer}: four for the reset-after
+ * variant, three (no {@code rb}) for reset-before.
  *
  * @param w  input weights [nIn, 3·nOut]
  * @param rw recurrent weights [nOut, 3·nOut]
  * @param b  input bias [1, 3·nOut]
- * @param rb recurrent bias [1, 3·nOut]
+ * @param rb recurrent bias [1, 3·nOut]; null in the reset-before variant
  */
 record GRUWeights(INDArray w, INDArray rw, INDArray b, INDArray rb) {
 

@@ -49,6 +49,14 @@ final class Gemm {
             return a2d.ordering() == 'f' ? new Mat(data, 0, (int) Math.max(1, a2d.size(0)), true)
                     : new Mat(data, 0, (int) Math.max(1, a2d.size(1)), false);
         }
+
+        /**
+         * Element offset of element ({@code row}, {@code col}) of the operand (as a matrix) from its first element:
+         * where a sub-block starting there begins, with the same leading dimension.
+         */
+        long at(int row, int col) {
+            return transposed ? (long) col * ld + row : (long) row * ld + col;
+        }
     }
 
     /**

@@ -1,68 +1,69 @@
 package org.dl4jclipping.rnn.layers;
 
-import static org.dl4jclipping.rnn.layers.ScalarActivation.apply;
-import static org.dl4jclipping.rnn.layers.ScalarActivation.derivative;
-
 import org.dl4jclipping.rnn.layers.Gemm.Mat;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
+import java.util.Arrays;
+
 /**
- * The GRU's forward and backward passes on the CPU, with no ND4J call inside the time loop (equations in
- * {@link GRULayer}, layout and shared steps in {@link RecurrentCpuKernel}); gate blocks r, z, n of {@code W}
- * [nIn, 3n], {@code RW} [n, 3n], {@code b} and {@code rb} [3n].
+ * The GRU's forward and backward passes on the CPU, with no ND4J call inside the time loop (layout and shared
+ * steps in {@link RecurrentCpuKernel}); gate blocks r, z, n of {@code W} [nIn, 3n], {@code RW} [n, 3n], {@code b}
+ * (and, reset-after only, {@code rb}) [3n]. This class holds what both variants of
+ * {@link org.dl4jclipping.rnn.conf.GRU} share: the copies in and out, the mask, the biases, the input projections
+ * {@code A = X·W} of all steps before the time loop, and the bias sums and weight GEMMs after the backward loop. The
+ * time loops, where the variants differ, are {@link GruResetAfterCpuKernel}'s and {@link GruResetBeforeCpuKernel}'s.
  *
- * <p>Forward: one GEMM {@code A = X·W} for all steps; per step one GEMM {@code R = h_{t−1}·RW} into a [mb, 3n]
- * scratch (skipped while the state is zero) and one Java loop:
- * <pre>
- *   r = σ(a_r + b_r + R_r + rb_r),  z = σ(a_z + b_z + R_z + rb_z),  q = R_n + rb_n
- *   n = g(a_n + b_n + r ⊙ q),       h_t = m_t ⊙ (n + z ⊙ (h_{t−1} − n))
- * </pre>
- * storing r, z, n, q and h_t for the backward pass (which does not run the forward pass again). {@code m_t} is the
- * mask value of the example at step t (1 without a mask).
- *
- * <p>Backward, from the last step to {@code first}: one loop per step for
- * <pre>
- *   dh = m ⊙ dh_t,  dA_n = dh ⊙ (1 − z) ⊙ g'(n),  dA_z = dh ⊙ (h_{t−1} − n) ⊙ σ'(z),  dA_r = dA_n ⊙ q ⊙ σ'(r)
- *   dR_r = dA_r,  dR_z = dA_z,  dR_n = dA_n ⊙ r,  dh_{t−1} += dh ⊙ z
- * </pre>
- * and one GEMM {@code dh_{t−1} += dR·RWᵀ}; both bias gradients are summed as it goes; then {@code dW = Xᵀ·dA},
- * {@code dRW = H_prevᵀ·dR} and the input gradient as one GEMM each.
+ * <p>Order of use: {@link #forward}, then (for training) {@link #backward} of that same pass; the forward pass keeps
+ * in the kernel's memory what the backward pass reads (the gate activations r, z, n, the candidate's recurrent term
+ * and the hidden states).
  */
-final class GruCpuKernel extends RecurrentCpuKernel {
+abstract sealed class GruCpuKernel extends RecurrentCpuKernel permits GruResetAfterCpuKernel, GruResetBeforeCpuKernel {
 
-    private static final int GATES = FIRST_FREE;
-    private static final int REC = FIRST_FREE + 1;
-    private static final int REC_N = FIRST_FREE + 2;
-    private static final int DA = FIRST_FREE + 3;
-    private static final int DR = FIRST_FREE + 4;
-    private static final int MASK = FIRST_FREE + 5;
+    /** Gate activations r, z, n of every step (after the forward pass), [T·mb, 3n]. */
+    static final int GATES = FIRST_FREE;
+    /** One step's recurrent products, [mb, 3n]. */
+    static final int REC = FIRST_FREE + 1;
+    /** The candidate's recurrent term of every step, [T·mb, n]: {@code h·RW_n + rb_n} or {@code r ⊙ h}. */
+    static final int REC_N = FIRST_FREE + 2;
+    /** Gate errors dA of every step, [T·mb, 3n]. */
+    static final int DA = FIRST_FREE + 3;
+    /** Errors of the recurrent products: reset-after [T·mb, 3n]; reset-before one step's dL/d(r ⊙ h), [mb, n]. */
+    static final int DR = FIRST_FREE + 4;
+    static final int MASK = FIRST_FREE + 5;
 
-    private HostArray mask;
-    private double[] bias = new double[0];
-    private double[] sums = new double[0];
+    /** The mask of the latest forward pass, [mb·T] (example-major), or null. */
+    HostArray mask;
+    /** b (and rb from index 3n, reset-after) of the latest forward pass. */
+    double[] bias = new double[0];
+    /** Bias gradient sums of the backward pass, same layout as {@link #bias}. */
+    double[] sums = new double[0];
 
     GruCpuKernel(ScalarActivation act, ScalarActivation gate) {
         super(FIRST_FREE + 6, act, gate);
+    }
+
+    /** The kernel of one variant: reset gate after ({@code true}) or before the candidate's recurrent product. */
+    static GruCpuKernel create(ScalarActivation act, ScalarActivation gate, boolean resetAfter) {
+        return resetAfter ? new GruResetAfterCpuKernel(act, gate) : new GruResetBeforeCpuKernel(act, gate);
     }
 
     /**
      * Runs the forward pass and keeps what {@link #backward} needs.
      *
      * @param input  [mb, nIn, T] (NCW) or [mb, T, nIn] (NWC), the layer's data type
-     * @param w      W [nIn, 3n], contiguous; {@code rw} [n, 3n], {@code b} and {@code rb} [3n] likewise
+     * @param w      W [nIn, 3n], contiguous; {@code rw} [n, 3n] and {@code b} [3n] likewise
+     * @param rb     rb [3n], contiguous, for the reset-after variant; null for reset-before
      * @param h0     initial hidden state [mb, n], or null for zeros
      * @param maskIn mask [mb, T], or null
      * @param out    the output to fill, [mb, n, T] (NCW) or [mb, T, n] (NWC)
      * @param hLast  receives h_T [mb, n], or null
      */
-    void forward(INDArray input, boolean ncw, INDArray w, INDArray rw, INDArray b, INDArray rb, INDArray h0,
-                 INDArray maskIn, INDArray out, INDArray hLast) {
+    final void forward(INDArray input, boolean ncw, INDArray w, INDArray rw, INDArray b, INDArray rb, INDArray h0,
+                       INDArray maskIn, INDArray out, INDArray hLast) {
         HostArray x = begin(input, ncw, rw);
         int g3 = 3 * n;
         int rows = steps * mb;
         HostArray a = memory.get(GATES, type, (long) rows * g3);
-        HostArray rec = memory.get(REC, type, (long) mb * g3);
-        HostArray q = memory.get(REC_N, type, (long) rows * n);
         HostArray h = hidden(h0);
         mask = null;
         if (maskIn != null) {
@@ -74,41 +75,13 @@ final class GruCpuKernel extends RecurrentCpuKernel {
             sums = new double[2 * g3];
         }
         load(b, bias, 0);
-        load(rb, bias, g3);
-
-        Mat hM = Mat.rowMajor(h, n);
-        Mat recM = Mat.rowMajor(rec, g3);
-        Mat rwM = Mat.of(HostArray.of(rw), rw);
+        if (rb != null) {
+            load(rb, bias, g3);
+        }
         Gemm.gemm(rows, g3, nIn, 1.0, Mat.rowMajor(x, nIn), 0, false, Mat.of(HostArray.of(w), w), 0, false, 0.0,
                 Mat.rowMajor(a, g3), 0);
-        for (int t = 0; t < steps; t++) {
-            boolean zeroState = t == 0 && h0 == null;
-            if (!zeroState) {
-                Gemm.gemm(mb, g3, n, 1.0, hM, (long) t * mb * n, false, rwM, 0, false, 0.0, recM, 0);
-            }
-            for (int e = 0; e < mb; e++) {
-                double m = mask == null ? 1.0 : mask.get(e * steps + t);
-                int ar = (t * mb + e) * g3;
-                int rr = e * g3;
-                int sr = (t * mb + e) * n;
-                int next = sr + mb * n;
-                for (int j = 0; j < n; j++) {
-                    double recR = zeroState ? 0.0 : rec.get(rr + j);
-                    double recZ = zeroState ? 0.0 : rec.get(rr + n + j);
-                    double recN = zeroState ? 0.0 : rec.get(rr + 2 * n + j);
-                    double r = apply(gate, a.get(ar + j) + bias[j] + recR + bias[g3 + j], exact);
-                    double zv = apply(gate, a.get(ar + n + j) + bias[n + j] + recZ + bias[g3 + n + j], exact);
-                    double qv = recN + bias[g3 + 2 * n + j];
-                    double nv = apply(act, a.get(ar + 2 * n + j) + bias[2 * n + j] + r * qv, exact);
-                    double hp = h.get(sr + j);
-                    a.set(ar + j, r);
-                    a.set(ar + n + j, zv);
-                    a.set(ar + 2 * n + j, nv);
-                    q.set(sr + j, qv);
-                    h.set(next + j, m * (nv + zv * (hp - nv)));
-                }
-            }
-        }
+        recurrence(a, memory.get(REC, type, (long) mb * g3), memory.get(REC_N, type, (long) rows * n), h, rw,
+                h0 == null);
         writeOutput(h, out, ncw);
         if (hLast != null) {
             hLast.assign(KernelMemory.view(h, (long) steps * mb * n, mb, n));
@@ -116,15 +89,23 @@ final class GruCpuKernel extends RecurrentCpuKernel {
     }
 
     /**
+     * The time loop of the forward pass: on entry {@code a} holds {@code X·W} (biases not added), {@code h} block 0
+     * the initial state; on exit {@code a} holds r, z, n, {@code q} the candidate's recurrent term and {@code h}
+     * every state. {@code zeroInitial}: the initial state is zero (the first recurrent GEMM can be skipped).
+     */
+    abstract void recurrence(HostArray a, HostArray rec, HostArray q, HostArray h, INDArray rw, boolean zeroInitial);
+
+    /**
      * The backward pass of the latest {@link #forward}.
      *
      * @param epsilon dL/d(output), the output's shape
      * @param first   first step that gets a gradient (0, or T − the truncated-BPTT backward length)
-     * @param dW      gradient view of W (written); {@code dRW}, {@code db}, {@code drb} likewise
+     * @param dW      gradient view of W (written); {@code dRW} and {@code db} likewise
+     * @param drb     gradient view of rb (written) for reset-after; null for reset-before
      * @param epsOut  receives dL/d(input), the input's shape
      */
-    void backward(INDArray epsilon, boolean ncw, int first, INDArray w, INDArray rw, INDArray dW, INDArray dRW,
-                  INDArray db, INDArray drb, INDArray epsOut) {
+    final void backward(INDArray epsilon, boolean ncw, int first, INDArray w, INDArray rw, INDArray dW, INDArray dRW,
+                        INDArray db, INDArray drb, INDArray epsOut) {
         int g3 = 3 * n;
         HostArray x = memory.get(X, type, 0);
         HostArray a = memory.get(GATES, type, 0);
@@ -132,53 +113,31 @@ final class GruCpuKernel extends RecurrentCpuKernel {
         HostArray h = memory.get(HIDDEN, type, 0);
         HostArray dh = epsilonTimeMajor(epsilon, ncw);
         HostArray dA = memory.get(DA, type, (long) steps * mb * g3);
-        HostArray dR = memory.get(DR, type, (long) steps * mb * g3);
-        java.util.Arrays.fill(sums, 0.0);
-
-        Mat dRM = Mat.rowMajor(dR, g3);
-        Mat dhM = Mat.rowMajor(dh, n);
-        Mat rwM = Mat.of(HostArray.of(rw), rw);
-        for (int t = steps - 1; t >= first; t--) {
-            boolean propagate = t > first;
-            for (int e = 0; e < mb; e++) {
-                double m = mask == null ? 1.0 : mask.get(e * steps + t);
-                int ar = (t * mb + e) * g3;
-                int sr = (t * mb + e) * n;
-                for (int j = 0; j < n; j++) {
-                    double dhv = m * dh.get(sr + j);
-                    double r = a.get(ar + j);
-                    double zv = a.get(ar + n + j);
-                    double nv = a.get(ar + 2 * n + j);
-                    double hp = h.get(sr + j);
-                    double dan = dhv * (1.0 - zv) * derivative(act, nv);
-                    double daz = dhv * (hp - nv) * derivative(gate, zv);
-                    double dar = dan * q.get(sr + j) * derivative(gate, r);
-                    double drn = dan * r;
-                    dA.set(ar + j, dar);
-                    dA.set(ar + n + j, daz);
-                    dA.set(ar + 2 * n + j, dan);
-                    dR.set(ar + j, dar);
-                    dR.set(ar + n + j, daz);
-                    dR.set(ar + 2 * n + j, drn);
-                    sums[j] += dar;
-                    sums[n + j] += daz;
-                    sums[2 * n + j] += dan;
-                    sums[g3 + j] += dar;
-                    sums[g3 + n + j] += daz;
-                    sums[g3 + 2 * n + j] += drn;
-                    if (propagate) {
-                        int prev = sr - mb * n;
-                        dh.set(prev + j, dh.get(prev + j) + dhv * zv);
-                    }
-                }
-            }
-            if (propagate) {
-                Gemm.gemm(mb, n, g3, 1.0, dRM, (long) t * mb * g3, false, rwM, 0, true, 1.0, dhM,
-                        (long) (t - 1) * mb * n);
-            }
-        }
+        Arrays.fill(sums, 0.0);
+        HostArray dR = backRecurrence(a, q, h, dh, dA, rw, first);
         storeSums(sums, 0, db);
-        storeSums(sums, g3, drb);
-        weightAndInputGradients(x, h, dA, dR, first, w, dW, dRW, epsOut, ncw);
+        if (drb != null) {
+            storeSums(sums, g3, drb);
+        }
+        finishGradients(x, h, q, dA, dR, first, w, dW, dRW, epsOut, ncw);
     }
+
+    /**
+     * The time loop of the backward pass, from the last step down to {@code first}: fills {@code dA} (gate errors of
+     * the input projections), {@link #sums} and propagates {@code dh} (dL/dh of every step, accumulated in place).
+     *
+     * @return the errors of the recurrent products for {@link #finishGradients}
+     */
+    abstract HostArray backRecurrence(HostArray a, HostArray q, HostArray h, HostArray dh, HostArray dA,
+                                      INDArray rw, int first);
+
+    /**
+     * {@code dW}, {@code dRW} and the input gradient after the backward loop.
+     *
+     * @param q  the candidate's recurrent terms of the forward pass
+     * @param dR what {@link #backRecurrence} returned
+     */
+    abstract void finishGradients(HostArray x, HostArray h, HostArray q, HostArray dA, HostArray dR,
+                                          int first, INDArray w, INDArray dW, INDArray dRW, INDArray epsOut,
+                                          boolean ncw);
 }

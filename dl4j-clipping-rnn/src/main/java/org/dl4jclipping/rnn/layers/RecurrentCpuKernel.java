@@ -120,13 +120,24 @@ abstract class RecurrentCpuKernel {
     final void weightAndInputGradients(HostArray x, HostArray h, HostArray gi, HostArray gh, int first, INDArray w,
                                        INDArray dW, INDArray dRW, INDArray epsOut, boolean ncw) {
         int g = (int) w.size(1);
+        recurrentWeightGradient(h, gh, g, 0, g, first, dRW);
+        inputGradients(x, gi, first, w, dW, epsOut, ncw);
+    }
+
+    /**
+     * {@code dW = Xᵀ·dGi} and the input gradient {@code dX = dGi·Wᵀ} over the steps from {@code first} on, copied into
+     * {@code epsOut} (zero for steps before {@code first}).
+     *
+     * @param gi gate errors of the input projections [T·mb, G], G = {@code w.size(1)}
+     */
+    final void inputGradients(HostArray x, HostArray gi, int first, INDArray w, INDArray dW, INDArray epsOut,
+                              boolean ncw) {
+        int g = (int) w.size(1);
         long from = (long) first * mb;
         int count = (int) (steps * (long) mb - from);
         Mat giM = Mat.rowMajor(gi, g);
         Gemm.gemm(nIn, g, count, 1.0, Mat.rowMajor(x, nIn), from * nIn, true, giM, from * g, false, 0.0,
                 Mat.of(HostArray.of(dW), dW), 0);
-        Gemm.gemm(n, g, count, 1.0, Mat.rowMajor(h, n), from * n, true, Mat.rowMajor(gh, g), from * g, false, 0.0,
-                Mat.of(HostArray.of(dRW), dRW), 0);
         HostArray dx = memory.get(DX, type, (long) steps * mb * nIn);
         Gemm.gemm(count, nIn, g, 1.0, giM, from * g, false, Mat.of(HostArray.of(w), w), 0, true, 0.0,
                 Mat.rowMajor(dx, nIn), from * nIn);
@@ -134,6 +145,22 @@ abstract class RecurrentCpuKernel {
             dx.set((int) k, 0.0);
         }
         scatter(dx, 0, nIn, epsOut, ncw);
+    }
+
+    /**
+     * Columns {@code col .. col + cols} of the recurrent weight gradient, {@code dRW[:, block] = Sᵀ·dG[:, block]} over
+     * the steps from {@code first} on.
+     *
+     * @param s  the time-major inputs of that block's recurrent product [T·mb, n] (the previous hidden states, or
+     *           what the GRU's reset-before candidate multiplies: r ⊙ h)
+     * @param dg the errors of the recurrent products [T·mb, g]
+     */
+    final void recurrentWeightGradient(HostArray s, HostArray dg, int g, int col, int cols, int first, INDArray dRW) {
+        long from = (long) first * mb;
+        int count = (int) (steps * (long) mb - from);
+        Mat d = Mat.of(HostArray.of(dRW), dRW);
+        Gemm.gemm(n, cols, count, 1.0, Mat.rowMajor(s, n), from * n, true, Mat.rowMajor(dg, g), from * g + col, false,
+                0.0, d, d.at(0, col));
     }
 
     /** Writes the sums in {@code acc} into the bias gradient view {@code db} (contiguous). */
