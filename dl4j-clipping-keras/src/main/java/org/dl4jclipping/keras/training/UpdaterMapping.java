@@ -40,7 +40,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  *     d = rho d + (1-rho) u^2} = {@link AdaDelta} when {@code lr = 1} (DL4J's has no learning rate); any other
  *     learning rate is refused.</li>
  * <li>{@code Adamax}: {@code m = b1 m + (1-b1) g; u = max(b2 u, |g|); p -= lr / (1-b1^t) m / (u + eps)} =
- *     {@link AdaMax}.</li>
+ *     {@link AdaMax} except for the epsilon, which DL4J's AdaMax ignores (libnd4j divides by {@code u + 1e-32}):
+ *     a relative difference {@code eps / (u + eps)}, noted in the description.</li>
  * <li>{@code Nadam}: refused. Keras's Nadam (every version) uses Dozat's momentum schedule
  *     {@code mu_t = b1 (1 - 0.5 * 0.96^(0.004 t))}; DL4J's Nadam has none, so its very first step differs by
  *     about a factor of two.</li>
@@ -181,6 +182,10 @@ public final class UpdaterMapping {
         double b1 = range(c, "beta_1", c.number("beta_1", 0.9), 0, 1);
         double b2 = range(c, "beta_2", c.number("beta_2", 0.999), 0, 1);
         double eps = epsilon(c, notes);
+        if (eps > 0) {
+            notes.add("Adamax: DL4J's AdaMax ignores epsilon=" + Numbers.format(eps) + " (it divides by u, Keras by "
+                    + "u + epsilon, u = the running max of |g|): relative difference epsilon / (u + epsilon)");
+        }
         AdaMax u = new AdaMax(lr.initial(), b1, b2, eps);
         u.setLearningRateSchedule(lr.schedule());
         return new UpdaterMapping(u, null, "Adamax(" + lr.description() + ", beta_1=" + Numbers.format(b1)
