@@ -8,7 +8,9 @@ import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurat
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.keras.layers.KerasBidirectionalGru;
+import org.dl4jclipping.keras.layers.KerasGlobalPooling1D;
 import org.dl4jclipping.keras.layers.KerasGru;
+import org.dl4jclipping.keras.layers.KerasSequenceDense;
 import org.dl4jclipping.keras.layers.PathKeyedWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -59,6 +61,10 @@ public final class KerasImport {
     static {
         KerasLayer.registerCustomLayer(KerasGru.CLASS_NAME, KerasGru.class);
         KerasLayer.registerCustomLayer(KerasBidirectionalGru.CLASS_NAME, KerasBidirectionalGru.class);
+        KerasLayer.registerCustomLayer(KerasSequenceDense.CLASS_NAME, KerasSequenceDense.class);
+        for (String pooling : new String[] {"GlobalAveragePooling1D", "GlobalMaxPooling1D"}) {
+            KerasLayer.registerCustomLayer(KerasGlobalPooling1D.PREFIX + pooling, KerasGlobalPooling1D.class);
+        }
     }
 
     private KerasImport() {

@@ -2,7 +2,9 @@ package org.dl4jclipping.keras;
 
 import org.dl4jclipping.keras.layers.ImportAnnotations;
 import org.dl4jclipping.keras.layers.KerasBidirectionalGru;
+import org.dl4jclipping.keras.layers.KerasGlobalPooling1D;
 import org.dl4jclipping.keras.layers.KerasGru;
+import org.dl4jclipping.keras.layers.KerasSequenceDense;
 import org.nd4j.shade.jackson.core.JsonProcessingException;
 import org.nd4j.shade.jackson.databind.ObjectMapper;
 
@@ -23,6 +25,8 @@ import java.util.Set;
  *   <li>GRU layers get the class name {@link KerasGru#CLASS_NAME}, Bidirectional(GRU) layers
  *       {@link KerasBidirectionalGru#CLASS_NAME}, and both their {@link ImportAnnotations}: the file's full Keras
  *       version (hard_sigmoid changed in Keras 3) and the mask value of a {@code Masking} layer feeding them.</li>
+ *   <li>Dense layers, bare or in TimeDistributed, go to {@link KerasSequenceDense}, which keeps Keras's
+ *       [batch, time, units] output on sequences; 1-d global pooling to {@link KerasGlobalPooling1D}.</li>
  *   <li>A {@code Masking} layer may feed only GRU or Bidirectional(GRU) layers: another consumer fails, naming it
  *       (DL4J's layers would not pass the mask on). The mask a masked GRU passes on (return_sequences) may reach
  *       only layers whose output does not depend on it (Dense, Dropout, ...): a recurrent, pooling or attention
@@ -113,6 +117,7 @@ final class ModelConfig {
         for (Map<String, Object> layer : layers) {
             annotate(layer, keras3, maskOf, previous, source);
         }
+        dropMaskingLayers(layers, previous, source);
         root.put("keras_version", keras3 ? "2" : kerasVersion);
         try {
             return JSON.writeValueAsString(root);
@@ -153,6 +158,7 @@ final class ModelConfig {
                 mask = maskOf.get(in);
             }
         }
+        renameDense(layer);
         boolean gru = "GRU".equals(cls);
         boolean biGru = "Bidirectional".equals(cls) && isGru(config.get("layer"));
         if ("Masking".equals(cls)) {
@@ -190,6 +196,72 @@ final class ModelConfig {
                     : (Map<String, Object>) ((Map<String, Object>) config.get("layer")).get("config");
             if (mask != null && Boolean.TRUE.equals(gruConfig.get("return_sequences"))) {
                 maskOf.put(name, Double.NaN);
+            }
+        }
+    }
+
+    /**
+     * Removes the Masking layers, their mask now carried by the GRUs after them (DL4J's own Masking import, a
+     * MaskZeroLayer around a SameDiff identity, fails outside workspaces and does not pass its mask on). Their
+     * consumers read the Masking layer's input instead; a Sequential model's input shape moves to the next layer.
+     */
+    @SuppressWarnings("unchecked")
+    private void dropMaskingLayers(List<Map<String, Object>> layers, Map<String, String> previous, String source) {
+        for (int i = 0; i < layers.size(); i++) {
+            Map<String, Object> masking = layers.get(i);
+            if (!"Masking".equals(masking.get("class_name"))) {
+                continue;
+            }
+            String name = layerName(masking);
+            Map<String, Object> maskingConfig = (Map<String, Object>) masking.get("config");
+            if (isSequential()) {
+                if (i + 1 >= layers.size()) {
+                    throw new KerasImportException("Keras model in " + source + " ends with the Masking layer '"
+                            + name + "': nothing reads its mask");
+                }
+                Map<String, Object> next = (Map<String, Object>) layers.get(i + 1).get("config");
+                Object shape = maskingConfig.get("batch_input_shape");
+                if (shape != null && !next.containsKey("batch_input_shape")) {
+                    next.put("batch_input_shape", shape);
+                }
+            } else {
+                List<Object> ownInbound = (List<Object>) masking.get("inbound_nodes");
+                Object replacement = ((List<Object>) ownInbound.get(0)).get(0);
+                for (Map<String, Object> other : layers) {
+                    Object nodes = other.get("inbound_nodes");
+                    if (!(nodes instanceof List)) {
+                        continue;
+                    }
+                    for (Object node : (List<Object>) nodes) {
+                        List<Object> tensors = (List<Object>) node;
+                        for (int k = 0; k < tensors.size(); k++) {
+                            if (name.equals(String.valueOf(((List<Object>) tensors.get(k)).get(0)))) {
+                                tensors.set(k, replacement);
+                            }
+                        }
+                    }
+                }
+            }
+            layers.remove(i);
+            i--;
+        }
+    }
+
+    /**
+     * Dense, bare or in TimeDistributed, to {@link KerasSequenceDense}, which keeps sequences 3-d; 1-d global
+     * pooling to {@link KerasGlobalPooling1D}, which declares its output a vector.
+     */
+    @SuppressWarnings("unchecked")
+    private static void renameDense(Map<String, Object> layer) {
+        Object cls = layer.get("class_name");
+        if ("Dense".equals(cls)) {
+            layer.put("class_name", KerasSequenceDense.CLASS_NAME);
+        } else if ("GlobalAveragePooling1D".equals(cls) || "GlobalMaxPooling1D".equals(cls)) {
+            layer.put("class_name", KerasGlobalPooling1D.PREFIX + cls);
+        } else if ("TimeDistributed".equals(cls)) {
+            Object inner = ((Map<String, Object>) layer.get("config")).get("layer");
+            if (inner instanceof Map && "Dense".equals(((Map<String, Object>) inner).get("class_name"))) {
+                ((Map<String, Object>) inner).put("class_name", KerasSequenceDense.CLASS_NAME);
             }
         }
     }

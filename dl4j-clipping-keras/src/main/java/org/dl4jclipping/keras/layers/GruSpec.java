@@ -2,6 +2,7 @@ package org.dl4jclipping.keras.layers;
 
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.weights.WeightInit;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.dl4jclipping.rnn.conf.GRU;
@@ -76,11 +77,16 @@ final class GruSpec {
         return new GruSpec(layerName, config, annotations);
     }
 
-    /** The bare GRU (NWC), without the wrappers of {@link #wrap}. */
+    /**
+     * The bare GRU (NWC), without the wrappers of {@link #wrap}. Its weight init (Xavier) only matters before the
+     * file's weights are copied in; it is set because DL4J gives network defaults to one level of wrappers only.
+     */
     GRU gru(String name) {
         GRU.Builder b = new GRU.Builder().nOut(units).activation(activation)
                 .gateActivationFunction(recurrentActivation).resetAfter(resetAfter);
         b.dataFormat(RNNFormat.NWC);
+        b.weightInit(WeightInit.XAVIER);
+        b.biasInit(0.0);
         b.name(name);
         return b.build();
     }

@@ -1,7 +1,9 @@
 package org.dl4jclipping.keras.layers;
 
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.deeplearning4j.nn.conf.layers.wrapper.BaseWrapperLayer;
 import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
@@ -31,6 +33,27 @@ public final class KerasBidirectional extends Bidirectional {
     /** For JSON deserialisation. */
     private KerasBidirectional() {
         super();
+    }
+
+    /** Size of the merged output: the wrapped GRU's, twice with CONCAT. */
+    @Override
+    public long getNOut() {
+        long n = recurrent().getNOut();
+        return getMode() == Mode.CONCAT ? 2 * n : n;
+    }
+
+    @Override
+    public long getNIn() {
+        return recurrent().getNIn();
+    }
+
+    /** DL4J's own getters cast the wrapped layer to FeedForwardLayer; ours is a KerasRecurrent around one. */
+    private FeedForwardLayer recurrent() {
+        Layer l = getFwd();
+        while (l instanceof BaseWrapperLayer) {
+            l = ((BaseWrapperLayer) l).getUnderlying();
+        }
+        return (FeedForwardLayer) l;
     }
 
     @Override
