@@ -69,6 +69,11 @@ public class GRULayer extends BaseRecurrentLayer<GRU> {
         cpu = RecurrentCpuKernel.available(act, gate) ? GruCpuKernel.create(act, gate, c.isResetAfter()) : null;
     }
 
+    /** Whether this layer runs the CPU kernel (else the ND4J op path); for tests. */
+    boolean usesCpuKernel() {
+        return cpu != null;
+    }
+
     @Override
     public Type type() {
         return Type.RECURRENT;
