@@ -22,6 +22,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Imports Keras models with GRU layers into DL4J, with the gradient clipping of the optimizer they were trained
@@ -66,6 +68,9 @@ public final class KerasImport {
             KerasLayer.registerCustomLayer(KerasGlobalPooling1D.PREFIX + pooling, KerasGlobalPooling1D.class);
         }
     }
+
+    /** DL4J's message for a Lambda layer without a registered SameDiff layer (1.0.0-M2.1). */
+    private static final Pattern NO_LAMBDA = Pattern.compile("No SameDiff Lambda layer found for Lambda layer (\\S+)\\.");
 
     private KerasImport() {
     }
@@ -133,7 +138,7 @@ public final class KerasImport {
             setWeights(model.getLayers(), weights);
             return model.getMultiLayerNetwork(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
-            throw new KerasImportException("Cannot import the Keras model in " + source + ": " + e.getMessage(), e);
+            throw failure(config, source, e);
         }
     }
 
@@ -149,8 +154,18 @@ public final class KerasImport {
             setWeights(model.getLayers(), weights);
             return model.getComputationGraph(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
-            throw new KerasImportException("Cannot import the Keras model in " + source + ": " + e.getMessage(), e);
+            throw failure(config, source, e);
         }
+    }
+
+    /** DL4J's import error, with the Lambda layer's message when DL4J found no SameDiff layer for one. */
+    private static KerasImportException failure(ModelConfig config, String source, Exception e) {
+        String m = String.valueOf(e.getMessage());
+        Matcher lambda = NO_LAMBDA.matcher(m);
+        if (lambda.find()) {
+            return new KerasImportException(config.lambdaMessage(lambda.group(1), source), e);
+        }
+        return new KerasImportException("Cannot import the Keras model in " + source + ": " + m, e);
     }
 
     /**

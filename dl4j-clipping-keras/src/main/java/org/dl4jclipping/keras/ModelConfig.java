@@ -35,7 +35,7 @@ import java.util.Set;
  *       names, the version handed to DL4J (which knows Keras 1 and 2) is "2"; inbound nodes in Keras 3's form are
  *       rewritten to Keras 2's.</li>
  *   <li>Functional models: with output layer names given, the model is cut to the layers those outputs depend
- *       on; a {@code Lambda} layer left in the model fails, naming it and both ways forward.</li>
+ *       on; {@link #lambdaMessage} says what to do about a {@code Lambda} layer DL4J cannot import.</li>
  * </ul>
  */
 final class ModelConfig {
@@ -179,13 +179,6 @@ final class ModelConfig {
                     + " of a Masking layer; only GRU and Bidirectional(GRU) layers may follow Masking in an import"
                     + " (DL4J's " + cls + " would not pass the mask on)");
         }
-        if ("Lambda".equals(cls)) {
-            throw new KerasImportException("Keras layer '" + name + "' in " + source + " is a Lambda layer (Python"
-                    + " code, which cannot be imported). If it only computes a training loss, import the inference"
-                    + " part by naming its output layer: KerasImport.functional(path, \"<output layer>\")."
-                    + " Otherwise register a DL4J SameDiffLambdaLayer for it before importing:"
-                    + " KerasLayer.registerLambdaLayer(\"" + name + "\", layer)");
-        }
         if (gru || biGru) {
             if (biGru) {
                 normaliseKeras3((Map<String, Object>) ((Map<String, Object>) config.get("layer")).get("config"));
@@ -198,6 +191,41 @@ final class ModelConfig {
                 maskOf.put(name, Double.NaN);
             }
         }
+    }
+
+    /**
+     * The message for a Lambda layer DL4J cannot import: its name, and both ways forward (name the output layer
+     * when the Lambda layers only compute a training loss, e.g. the layers feeding them; or register a SameDiff
+     * layer for it).
+     *
+     * @param lambda  the Lambda layer DL4J named
+     * @param source  the file
+     */
+    String lambdaMessage(String lambda, String source) {
+        Set<String> lambdas = new LinkedHashSet<>();
+        Set<String> feeding = new LinkedHashSet<>();
+        Set<String> inputs = new LinkedHashSet<>();
+        for (Map<String, Object> layer : layers()) {
+            if ("InputLayer".equals(layer.get("class_name"))) {
+                inputs.add(layerName(layer));
+            }
+        }
+        for (Map<String, Object> layer : layers()) {
+            if ("Lambda".equals(layer.get("class_name"))) {
+                lambdas.add(layerName(layer));
+                for (String in : inboundNames(layer, Collections.emptyMap())) {
+                    feeding.add(in);
+                }
+            }
+        }
+        feeding.removeAll(lambdas);
+        feeding.removeAll(inputs);
+        return "Keras layer '" + lambda + "' in " + source + " is a Lambda layer (Python code, which cannot be"
+                + " imported; Lambda layers in this model: " + lambdas + "). If they only compute a training loss,"
+                + " import the inference part by naming its output layer: KerasImport.functional(path, "
+                + (feeding.isEmpty() ? "\"<output layer>\"" : "\"" + String.join("\", \"", feeding) + "\"")
+                + "). Otherwise register a DL4J SameDiffLambdaLayer for each before importing:"
+                + " KerasLayer.registerLambdaLayer(\"" + lambda + "\", layer)";
     }
 
     /**
