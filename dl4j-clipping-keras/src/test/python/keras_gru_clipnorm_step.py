@@ -17,7 +17,8 @@ clipnorm=5, which standalone Keras 2.0.9 applies as ONE norm over all gradients.
   v      = 0.9 v - lr_t g;  p += 0.9 v - lr_t g         (Keras's SGD(nesterov=True), v from 0)
 The hyper-parameters are the float32 values the file stores, widened to float64. Inputs: 2 sequences x 40 steps,
 N(0, 1) x 10 from numpy RandomState(24) (the factor 10 and the 40 steps make the gradient norm exceed 5 at every
-step: 22.6, 13.4, 10.4, so the clip is active; the norms are written to the fixture); labels uniform over the 29 classes, same generator.
+step: 22.6, 13.4, 10.4, so the clip is active; the norms are written to the fixture); labels uniform over the 29
+classes, same generator.
 
 Run once (PyTorch 1.13, h5py 3.7, numpy 1.24):
   PYTHONPATH=/usr/lib/python3/dist-packages python3 keras_gru_clipnorm_step.py \
@@ -57,8 +58,8 @@ def gru_reset_before(x, kernel, recurrent, bias):
 
 def main(h5_path, out_path):
     with h5py.File(h5_path, "r") as f:
-        assert f.attrs["keras_version"].decode() if isinstance(f.attrs["keras_version"], bytes) else \
-            f.attrs["keras_version"] == "2.0.9"
+        version = f.attrs["keras_version"]
+        assert (version.decode() if isinstance(version, bytes) else version) == "2.0.9", version
         tc = json.loads(f.attrs["training_config"])["optimizer_config"]["config"]
         g = f["model_weights"]["rnn"]["rnn"]
         params = [torch.tensor(np.asarray(g[k], dtype=np.float64), requires_grad=True)
