@@ -1,11 +1,6 @@
 package org.dl4jclipping.keras.layers;
 
-import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.InputTypeUtil;
 import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
-import org.deeplearning4j.nn.modelimport.keras.KerasLayer;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasLayerUtils;
@@ -25,7 +20,7 @@ import java.util.Map;
  * <p>Weights: the datasets whose path has a segment starting with {@code forward_} go to the forward GRU
  * (DL4J parameters "fW", "fRW", "fb", "frb"), those with {@code backward_} to the backward one ("b..." keys).
  */
-public class KerasBidirectionalGru extends KerasLayer implements PathKeyedWeights {
+public class KerasBidirectionalGru extends NwcRecurrentMapping {
 
     private static final Logger log = LoggerFactory.getLogger(KerasBidirectionalGru.class);
 
@@ -42,7 +37,7 @@ public class KerasBidirectionalGru extends KerasLayer implements PathKeyedWeight
     @SuppressWarnings("unchecked")
     public KerasBidirectionalGru(Map<String, Object> layerConfig)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        super(layerConfig, false);
+        super(layerConfig);
         Map<String, Object> outer = KerasLayerUtils.getInnerLayerConfigFromConfig(layerConfig, conf);
         if (outer.get("backward_layer") != null) {
             throw new UnsupportedKerasConfigurationException("Keras Bidirectional '" + layerName + "': a custom"
@@ -80,18 +75,6 @@ public class KerasBidirectionalGru extends KerasLayer implements PathKeyedWeight
         }
         throw new UnsupportedKerasConfigurationException("Keras Bidirectional '" + layerName + "': merge_mode="
                 + mergeMode + " is not supported (concat, sum, mul, ave; None returns two outputs)");
-    }
-
-    @Override
-    public InputType getOutputType(InputType... inputType) throws InvalidKerasConfigurationException {
-        InputPreProcessor pre = getInputPreprocessor(inputType);
-        InputType in = pre == null ? inputType[0] : pre.getOutputType(inputType[0]);
-        return layer.getOutputType(-1, in);
-    }
-
-    @Override
-    public InputPreProcessor getInputPreprocessor(InputType... inputType) throws InvalidKerasConfigurationException {
-        return InputTypeUtil.getPreprocessorForInputTypeRnnLayers(inputType[0], RNNFormat.NWC, layerName);
     }
 
     @Override

@@ -1,10 +1,5 @@
 package org.dl4jclipping.keras.layers;
 
-import org.deeplearning4j.nn.conf.InputPreProcessor;
-import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.InputTypeUtil;
-import org.deeplearning4j.nn.modelimport.keras.KerasLayer;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasLayerUtils;
@@ -20,7 +15,7 @@ import java.util.Map;
  * after adding the {@link ImportAnnotations} (Keras version, mask) they need; DL4J constructs it from the layer's
  * configuration map alone.
  */
-public class KerasGru extends KerasLayer implements PathKeyedWeights {
+public class KerasGru extends NwcRecurrentMapping {
 
     /** The class name KerasImport gives Keras GRU layers in the configuration it hands to DL4J. */
     public static final String CLASS_NAME = "dl4jclipping.GRU";
@@ -34,26 +29,10 @@ public class KerasGru extends KerasLayer implements PathKeyedWeights {
      */
     public KerasGru(Map<String, Object> layerConfig)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
-        super(layerConfig, false);
+        super(layerConfig);
         Map<String, Object> inner = KerasLayerUtils.getInnerLayerConfigFromConfig(layerConfig, conf);
         this.spec = GruSpec.parse(inner, layerName, ImportAnnotations.readFrom(layerConfig, layerName));
         this.layer = spec.wrap(spec.gru(layerName));
-    }
-
-    @Override
-    public InputType getOutputType(InputType... inputType) throws InvalidKerasConfigurationException {
-        if (inputType.length != 1) {
-            throw new InvalidKerasConfigurationException("Keras GRU '" + layerName + "' takes one input, got "
-                    + inputType.length + " (initial states are not supported)");
-        }
-        InputPreProcessor pre = getInputPreprocessor(inputType);
-        InputType in = pre == null ? inputType[0] : pre.getOutputType(inputType[0]);
-        return layer.getOutputType(-1, in);
-    }
-
-    @Override
-    public InputPreProcessor getInputPreprocessor(InputType... inputType) throws InvalidKerasConfigurationException {
-        return InputTypeUtil.getPreprocessorForInputTypeRnnLayers(inputType[0], RNNFormat.NWC, layerName);
     }
 
     @Override
