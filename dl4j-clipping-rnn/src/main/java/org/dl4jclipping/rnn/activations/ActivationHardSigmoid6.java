@@ -14,6 +14,8 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *   f'(x) = 1/6   for −3 &lt; x &lt; 3 (strictly)
  *           0     for x &le; −3 or x &ge; 3      (the edges ±3 included: PyTorch's hardsigmoid_backward)
  * </pre>
+ * The slope is 1/6 in the array's precision. (PyTorch 1.13's {@code hardsigmoid} backward multiplies by 1/6
+ * rounded to float even for float64 tensors, 0.1666666716337204, 3e-8 relative from 1/6; its forward is exact.)
  *
  * <p>Not DL4J's {@code Activation.HARDSIGMOID} ({@link org.nd4j.linalg.activations.impl.ActivationHardSigmoid}):
  * in ND4J 1.0.0-M2.1 that one computes {@code min(1, max(0, 0.2·x + 0.5))}, Keras 2's hard sigmoid, with

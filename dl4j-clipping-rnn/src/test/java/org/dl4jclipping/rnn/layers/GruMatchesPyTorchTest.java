@@ -64,11 +64,16 @@ class GruMatchesPyTorchTest {
         assertClose(g.getFirst().getGradientFor(GRUParamInitializer.RECURRENT_BIAS_KEY), EXPECTED_DRB);
     }
 
-    private static void assertClose(INDArray actual, double[] expected) {
+    static void assertClose(INDArray actual, double[] expected) {
+        assertClose(actual, expected, TOL);
+    }
+
+    /** Every element of {@code actual} (row-major) within {@code tol} of {@code expected}. */
+    static void assertClose(INDArray actual, double[] expected, double tol) {
         assertThat(actual.length()).isEqualTo(expected.length);
         INDArray rowMajor = actual.dup('c');
         for (int k = 0; k < expected.length; k++) {
-            assertThat(rowMajor.getDouble(k)).as("element %d", k).isCloseTo(expected[k], within(TOL));
+            assertThat(rowMajor.getDouble(k)).as("element %d", k).isCloseTo(expected[k], within(tol));
         }
     }
 
@@ -98,18 +103,23 @@ class GruMatchesPyTorchTest {
     }
 
     static INDArray input() {
+        return input(1.0);
+    }
+
+    /** x[b, i, t] = scale · sin(0.37 t + 0.91 i + 1.3 b), [MB, N_IN, T]. */
+    static INDArray input(double scale) {
         INDArray x = Nd4j.create(DataType.DOUBLE, MB, N_IN, T);
         for (int b = 0; b < MB; b++) {
             for (int i = 0; i < N_IN; i++) {
                 for (int t = 0; t < T; t++) {
-                    x.putScalar(new int[] {b, i, t}, Math.sin(0.37 * t + 0.91 * i + 1.3 * b));
+                    x.putScalar(new int[] {b, i, t}, scale * Math.sin(0.37 * t + 0.91 * i + 1.3 * b));
                 }
             }
         }
         return x;
     }
 
-    private static INDArray lossWeights() {
+    static INDArray lossWeights() {
         INDArray c = Nd4j.create(DataType.DOUBLE, MB, N_OUT, T);
         for (int b = 0; b < MB; b++) {
             for (int j = 0; j < N_OUT; j++) {
