@@ -139,6 +139,8 @@ public final class KerasImport {
             return model.getMultiLayerNetwork(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
             throw failure(config, source, e);
+        } catch (RuntimeException e) {
+            throw unwrapped(config, source, e);
         }
     }
 
@@ -155,6 +157,8 @@ public final class KerasImport {
             return model.getComputationGraph(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
             throw failure(config, source, e);
+        } catch (RuntimeException e) {
+            throw unwrapped(config, source, e);
         }
     }
 
@@ -166,6 +170,23 @@ public final class KerasImport {
             return new KerasImportException(config.lambdaMessage(lambda.group(1), source), e);
         }
         return new KerasImportException("Cannot import the Keras model in " + source + ": " + m, e);
+    }
+
+    /**
+     * DL4J wraps whatever a custom layer's constructor throws in a RuntimeException saying the class "needs to
+     * have a constructor with only Map&lt;String,Object&gt; as the argument": the refusal of our mapping (layer,
+     * option, value) is its cause, and is what the user sees.
+     */
+    private static RuntimeException unwrapped(ModelConfig config, String source, RuntimeException e) {
+        for (Throwable c = e; c != null; c = c.getCause()) {
+            if (c instanceof InvalidKerasConfigurationException || c instanceof UnsupportedKerasConfigurationException) {
+                return failure(config, source, (Exception) c);
+            }
+            if (c instanceof KerasImportException) {
+                return (KerasImportException) c;
+            }
+        }
+        return e;
     }
 
     /**
