@@ -1,14 +1,10 @@
 package org.dl4jclipping.dl4j;
 
-import java.util.Map;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.Check;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -45,16 +41,15 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * that checkpoints keep them; fixed strategies keep none).
  */
 @Getter
-@EqualsAndHashCode
+@EqualsAndHashCode(callSuper = true)
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY,
         getterVisibility = JsonAutoDetect.Visibility.NONE,
         isGetterVisibility = JsonAutoDetect.Visibility.NONE,
         setterVisibility = JsonAutoDetect.Visibility.NONE)
-public final class ClippingUpdater implements IUpdater {
+public final class ClippingUpdater extends WrappingUpdater {
 
     private static final long serialVersionUID = 1L;
 
-    private final IUpdater updater;
     private final ClipStrategy strategy;
 
     /**
@@ -67,72 +62,36 @@ public final class ClippingUpdater implements IUpdater {
     @JsonCreator
     public ClippingUpdater(@JsonProperty("updater") IUpdater updater,
                            @JsonProperty("strategy") ClipStrategy strategy) {
-        this.updater = Check.notNull("updater", updater);
+        super(updater);
         this.strategy = Check.notNull("strategy", strategy);
-        if (updater instanceof ClippingUpdater) {
-            throw Check.outOfRange("updater", updater, "must not itself be a ClippingUpdater: chain the strategies "
+        if (updater instanceof WrappingUpdater) {
+            throw Check.outOfRange("updater", updater, "must not itself be a clipping updater: chain the strategies "
                     + "with Clip.chain(...) instead");
         }
     }
 
     /**
-     * The wrapped updater's state, then one strategy slot ({@link ClipStrategy#stateSize()} plus
-     * {@link ClipStrategy#parameterStateSize()}, 0 for fixed strategies): adaptive state lives in the network's
-     * updater state, which {@code ModelSerializer} saves.
+     * One parameter's strategy slot ({@link ClipStrategy#stateSize()} plus {@link ClipStrategy#parameterStateSize()},
+     * 0 for fixed strategies) after the wrapped updater's state: adaptive state lives in the network's updater
+     * state, which {@code ModelSerializer} saves.
      *
-     * <p>DL4J asks this once per parameter of an updater block and sums the answers, so a block of {@code V}
-     * parameters holds {@code V} strategy slots after the wrapped updater's state, slot {@code k} for the block's
-     * {@code k}-th parameter: its per-parameter state (AdaGC's gamma) is the slot's second part; the rule's state
-     * is the first part of the last slot of the rule's first block (see {@link ClippingGradientUpdater}).
+     * <p>DL4J asks {@code stateSize} once per parameter of an updater block and sums the answers, so a block of
+     * {@code V} parameters holds {@code V} strategy slots after the wrapped updater's state, slot {@code k} for the
+     * block's {@code k}-th parameter: its per-parameter state (AdaGC's gamma) is the slot's second part; the rule's
+     * state is the first part of the last slot of the rule's first block (see {@link ClippingGradientUpdater}).
      */
     @Override
-    public long stateSize(long numParams) {
-        return updater.stateSize(numParams) + slotSize();
-    }
-
-    /** One parameter's strategy slot: the rule's state, then the parameter's own ({@link ClippingGradientUpdater}). */
     int slotSize() {
         return strategy.stateSize() + strategy.parameterStateSize();
     }
 
     @Override
-    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
-        if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater, updater.instantiate(viewArray, initializeViewArray));
-        }
-        return new ClippingGradientUpdater(this, updater, slotSize(), viewArray, initializeViewArray);
-    }
-
-    @Override
-    public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
-        if (slotSize() > 0) {
-            return new ClippingGradientUpdater(this, updater, slotSize(), updaterState, initializeStateArrays);
-        }
-        return new ClippingGradientUpdater(this, updater, updater.instantiate(updaterState, initializeStateArrays));
-    }
-
-    @Override
     public ClippingUpdater clone() {
-        return new ClippingUpdater(updater.clone(), strategy);
-    }
-
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        return updater.getLearningRate(iteration, epoch);
-    }
-
-    @Override
-    public boolean hasLearningRate() {
-        return updater.hasLearningRate();
-    }
-
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        updater.setLrAndSchedule(lr, lrSchedule);
+        return new ClippingUpdater(getUpdater().clone(), strategy);
     }
 
     @Override
     public String toString() {
-        return "ClippingUpdater(" + strategy + " then " + updater + ")";
+        return "ClippingUpdater(" + strategy + " then " + getUpdater() + ")";
     }
 }

@@ -2,7 +2,6 @@ package org.dl4jclipping.dl4j;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -10,10 +9,7 @@ import lombok.EqualsAndHashCode;
 import lombok.Getter;
 import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.Check;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.config.IUpdater;
-import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonAutoDetect;
 import org.nd4j.shade.jackson.annotation.JsonCreator;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -46,16 +42,15 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * large as the largest rule's (adaptive strategies' state, saved with the model).
  */
 @Getter
-@EqualsAndHashCode
+@EqualsAndHashCode(callSuper = true)
 @JsonAutoDetect(fieldVisibility = JsonAutoDetect.Visibility.ANY,
         getterVisibility = JsonAutoDetect.Visibility.NONE,
         isGetterVisibility = JsonAutoDetect.Visibility.NONE,
         setterVisibility = JsonAutoDetect.Visibility.NONE)
-public final class VariableClipping implements IUpdater {
+public final class VariableClipping extends WrappingUpdater {
 
     private static final long serialVersionUID = 1L;
 
-    private final IUpdater updater;
     private final List<Rule> rules;
 
     /**
@@ -66,9 +61,9 @@ public final class VariableClipping implements IUpdater {
      */
     @JsonCreator
     public VariableClipping(@JsonProperty("updater") IUpdater updater, @JsonProperty("rules") List<Rule> rules) {
-        this.updater = Check.notNull("updater", updater);
+        super(updater);
         this.rules = List.copyOf(Check.notNull("rules", rules));
-        if (updater instanceof ClippingUpdater || updater instanceof VariableClipping) {
+        if (updater instanceof WrappingUpdater) {
             throw Check.outOfRange("updater", updater, "must be a plain updater (Adam, Sgd, ...), not a clipping "
                     + "updater: give every strategy as a rule, or chain them with Clip.chain(...)");
         }
@@ -90,6 +85,7 @@ public final class VariableClipping implements IUpdater {
     }
 
     /** One variable's strategy slot: large enough for the rule state and parameter state of any rule. */
+    @Override
     int slotSize() {
         int size = 0;
         for (Rule r : rules) {
@@ -101,50 +97,13 @@ public final class VariableClipping implements IUpdater {
     }
 
     @Override
-    public long stateSize(long numParams) {
-        return updater.stateSize(numParams) + slotSize();
-    }
-
-    @Override
-    public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
-        if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater, updater.instantiate(viewArray, initializeViewArray));
-        }
-        return new ClippingGradientUpdater(this, updater, slotSize(), viewArray, initializeViewArray);
-    }
-
-    @Override
-    public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
-        if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater, updater.instantiate(updaterState,
-                    initializeStateArrays));
-        }
-        return new ClippingGradientUpdater(this, updater, slotSize(), updaterState, initializeStateArrays);
-    }
-
-    @Override
     public VariableClipping clone() {
-        return new VariableClipping(updater.clone(), rules);
-    }
-
-    @Override
-    public double getLearningRate(int iteration, int epoch) {
-        return updater.getLearningRate(iteration, epoch);
-    }
-
-    @Override
-    public boolean hasLearningRate() {
-        return updater.hasLearningRate();
-    }
-
-    @Override
-    public void setLrAndSchedule(double lr, ISchedule lrSchedule) {
-        updater.setLrAndSchedule(lr, lrSchedule);
+        return new VariableClipping(getUpdater().clone(), rules);
     }
 
     @Override
     public String toString() {
-        return "VariableClipping(" + rules + " then " + updater + ")";
+        return "VariableClipping(" + rules + " then " + getUpdater() + ")";
     }
 
     /** One rule: a regular expression over the whole variable name, and a strategy ({@code null}: not clipped). */
