@@ -55,8 +55,10 @@ import java.util.regex.Pattern;
  * says what was imported and why. A file without a training configuration imports with DL4J's default updater
  * and no clipping.
  *
- * <p>The network has no loss layer: DL4J's importer adds one only while enforcing the training configuration,
- * which this import does not do. Add an output or loss layer to fine-tune it.
+ * <p>Loss: the training configuration's loss becomes DL4J loss layers after the outputs where DL4J has it
+ * ({@link KerasLosses}: mse, crossentropies, ...; predictions unchanged), so the network can be fitted as it is;
+ * otherwise (log_cosh, a Python loss) a warning says to add an output or loss layer before fitting. JSON plus
+ * weights carry no training configuration: no loss layer, no updater settings, no clipping.
  */
 public final class KerasImport {
 
@@ -80,7 +82,8 @@ public final class KerasImport {
         try (KerasFile file = KerasFile.open(h5)) {
             ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
                     h5.toString());
-            MultiLayerNetwork net = buildSequential(config, file, h5.toString());
+            MultiLayerNetwork net = buildSequential(config, file, file.trainingConfigJson().orElse(null),
+                    h5.toString());
             applyTraining(h5, net);
             return net;
         }
@@ -94,7 +97,7 @@ public final class KerasImport {
     public static MultiLayerNetwork sequential(Path json, Path weightsH5) {
         try (KerasFile file = KerasFile.open(weightsH5)) {
             ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
-            return buildSequential(config, file, json.toString());
+            return buildSequential(config, file, null, json.toString());
         }
     }
 
@@ -113,7 +116,8 @@ public final class KerasImport {
         try (KerasFile file = KerasFile.open(h5)) {
             ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
                     h5.toString());
-            ComputationGraph graph = buildFunctional(config, file, Arrays.asList(outputLayerNames), h5.toString());
+            ComputationGraph graph = buildFunctional(config, file, Arrays.asList(outputLayerNames),
+                    file.trainingConfigJson().orElse(null), h5.toString());
             applyTraining(h5, graph);
             return graph;
         }
@@ -123,19 +127,24 @@ public final class KerasImport {
     public static ComputationGraph functional(Path json, Path weightsH5) {
         try (KerasFile file = KerasFile.open(weightsH5)) {
             ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
-            return buildFunctional(config, file, List.of(), json.toString());
+            return buildFunctional(config, file, List.of(), null, json.toString());
         }
     }
 
-    private static MultiLayerNetwork buildSequential(ModelConfig config, KerasFile weights, String source) {
+    private static MultiLayerNetwork buildSequential(ModelConfig config, KerasFile weights, String trainingJson,
+                                                     String source) {
         if (!config.isSequential()) {
             throw new KerasImportException("Keras model in " + source + " is a functional model (class_name "
                     + config.className() + "): import it with KerasImport.functional");
         }
         String json = config.toDl4jJson(List.of(), source);
         try {
-            KerasSequentialModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false).buildSequential();
+            KerasSequentialModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false)
+                    .buildSequential();
             setWeights(model.getLayers(), weights);
+            if (trainingJson != null) {
+                KerasLosses.add(model, trainingJson, source);
+            }
             return model.getMultiLayerNetwork(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
             throw failure(config, source, e);
@@ -145,15 +154,19 @@ public final class KerasImport {
     }
 
     private static ComputationGraph buildFunctional(ModelConfig config, KerasFile weights, List<String> outputs,
-                                                    String source) {
+                                                    String trainingJson, String source) {
         if (config.isSequential()) {
             throw new KerasImportException("Keras model in " + source + " is Sequential: import it with"
                     + " KerasImport.sequential");
         }
         String json = config.toDl4jJson(outputs, source);
         try {
-            KerasModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false).buildModel();
+            KerasModel model = new KerasModel().modelBuilder().modelJson(json).enforceTrainingConfig(false)
+                    .buildModel();
             setWeights(model.getLayers(), weights);
+            if (trainingJson != null) {
+                KerasLosses.add(model, trainingJson, source);
+            }
             return model.getComputationGraph(true);
         } catch (IOException | InvalidKerasConfigurationException | UnsupportedKerasConfigurationException e) {
             throw failure(config, source, e);

@@ -5,6 +5,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +60,10 @@ class SharedKerasFilesTest {
         checkBothTypes("tf2-gru-forecaster", net, x, expected);
     }
 
-    /** Keras 3.8 Sequential: [20, 17] -> GRU(64, reset_after) -> Dropout -> Dense(32, relu) -> Dense(3, softmax). */
+    /**
+     * Keras 3.8 Sequential: [20, 17] -> GRU(64, reset_after) -> Dropout -> Dense(32, relu) -> Dense(3, softmax),
+     * loss sparse_categorical_crossentropy.
+     */
     @Test
     void keras3Classifier_matchesKerasEquations_inFloatAndDouble() {
         Path h5 = Fixtures.resource("keras3-gru-classifier/GRU_model.h5");
@@ -80,6 +85,19 @@ class SharedKerasFilesTest {
             }
         }
         checkBothTypes("keras3-gru-classifier", net, x, expected);
+
+        // the file's loss, sparse_categorical_crossentropy, arrives as a loss layer: the score is Keras's loss,
+        // mean over the batch of -log p[label], on the reference's probabilities
+        int[] labels = {2, 0, 1, 2};
+        double kerasLoss = 0;
+        for (int b = 0; b < labels.length; b++) {
+            kerasLoss -= Math.log(expected[b][0][labels[b]]) / labels.length;
+        }
+        INDArray y = Nd4j.createFromArray(new float[][] {{2}, {0}, {1}, {2}});
+        MultiLayerNetwork dbl = net.convertDataType(DataType.DOUBLE);
+        double score = dbl.score(new DataSet(Fixtures.nwc(x, DataType.DOUBLE), y.castTo(DataType.DOUBLE)));
+        log.info("keras3-gru-classifier: DL4J score {} vs Keras loss {}", score, kerasLoss);
+        assertThat(Math.abs(score - kerasLoss)).isLessThanOrEqualTo(DOUBLE_TOLERANCE * Math.abs(kerasLoss));
     }
 
     static void checkBothTypes(String what, MultiLayerNetwork net, double[][][] x, double[][][] expected) {
