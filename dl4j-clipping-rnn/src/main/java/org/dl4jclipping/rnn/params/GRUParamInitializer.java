@@ -45,7 +45,8 @@ public final class GRUParamInitializer implements ParamInitializer {
     private static final GRUParamInitializer INSTANCE = new GRUParamInitializer();
     private static final List<String> PARAM_KEYS =
             List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY, BIAS_KEY, RECURRENT_BIAS_KEY);
-    private static final List<String> PARAM_KEYS_RESET_BEFORE = List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY, BIAS_KEY);
+    private static final List<String> PARAM_KEYS_RESET_BEFORE =
+            List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY, BIAS_KEY);
     private static final List<String> WEIGHT_KEYS = List.of(INPUT_WEIGHT_KEY, RECURRENT_WEIGHT_KEY);
     private static final List<String> BIAS_KEYS = List.of(BIAS_KEY, RECURRENT_BIAS_KEY);
     private static final List<String> BIAS_KEYS_RESET_BEFORE = List.of(BIAS_KEY);

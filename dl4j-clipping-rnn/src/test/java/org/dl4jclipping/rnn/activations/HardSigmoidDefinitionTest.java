@@ -32,7 +32,8 @@ class HardSigmoidDefinitionTest {
                 assertThat(d[i]).as("%s f'(%s)", dt, X[i]).isCloseTo(expectedD, within(1e-7));
             }
             // Not the x/6 form: at x = 1 Keras 2 gives 0.7, Keras 3 0.6667.
-            assertThat(activation(Activation.HARDSIGMOID.getActivationFunction(), dt, 1.0)).isCloseTo(0.7, within(1e-7));
+            assertThat(activation(Activation.HARDSIGMOID.getActivationFunction(), dt, 1.0))
+                    .isCloseTo(0.7, within(1e-7));
         }
     }
 

@@ -9,7 +9,8 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.dl4jclipping.rnn.GruTestData;
 import org.dl4jclipping.rnn.conf.GRU;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.Activation;
@@ -27,7 +28,7 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** Stateful inference (rnnTimeStep) and truncated BPTT. */
+/** Stateful inference (rnnTimeStep) and truncated BPTT, for both variants ({@code resetAfter} true and false). */
 @ExtendWith(DoublePrecision.class)
 class GruStatefulAndTbpttTest {
 
@@ -37,10 +38,10 @@ class GruStatefulAndTbpttTest {
     private static final int T = 6;
 
 
-    private static MultiLayerNetwork net(boolean tbptt, int segment, WorkspaceMode mode) {
+    private static MultiLayerNetwork net(boolean tbptt, int segment, WorkspaceMode mode, boolean resetAfter) {
         NeuralNetConfiguration.ListBuilder b = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE)
                 .updater(new Sgd(0.1)).trainingWorkspaceMode(mode).inferenceWorkspaceMode(mode).list()
-                .layer(new GRU.Builder().nIn(N_IN).nOut(N_OUT).build())
+                .layer(new GRU.Builder().nIn(N_IN).nOut(N_OUT).resetAfter(resetAfter).build())
                 .layer(new RnnOutputLayer.Builder(LossFunction.MCXENT).activation(Activation.SOFTMAX)
                         .nIn(N_OUT).nOut(3).build());
         if (tbptt) {
@@ -56,9 +57,10 @@ class GruStatefulAndTbpttTest {
         return x.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(from, to)).dup();
     }
 
-    @Test
-    void rnnTimeStepOneStepAtATimeEqualsFullSequenceOutput() {
-        MultiLayerNetwork net = net(false, 0, WorkspaceMode.ENABLED);
+    @ParameterizedTest(name = "resetAfter={0}")
+    @ValueSource(booleans = {true, false})
+    void rnnTimeStepOneStepAtATimeEqualsFullSequenceOutput(boolean resetAfter) {
+        MultiLayerNetwork net = net(false, 0, WorkspaceMode.ENABLED, resetAfter);
         INDArray x = GruTestData.input(DataType.DOUBLE, MB, N_IN, T, 0.5);
         INDArray full = net.output(x);
         for (int t = 0; t < T; t++) {
@@ -71,9 +73,10 @@ class GruStatefulAndTbpttTest {
         assertThat(restarted.equalsWithEps(steps(full, 0, 2), 1e-12)).isTrue();
     }
 
-    @Test
-    void storedTbpttStateCarriesHiddenStateAcrossSegments() {
-        MultiLayerNetwork net = net(true, 3, WorkspaceMode.NONE);
+    @ParameterizedTest(name = "resetAfter={0}")
+    @ValueSource(booleans = {true, false})
+    void storedTbpttStateCarriesHiddenStateAcrossSegments(boolean resetAfter) {
+        MultiLayerNetwork net = net(true, 3, WorkspaceMode.NONE, resetAfter);
         INDArray x = GruTestData.input(DataType.DOUBLE, MB, N_IN, T, 0.2);
         INDArray full = net.output(x);
         net.rnnClearPreviousState();
@@ -83,23 +86,26 @@ class GruStatefulAndTbpttTest {
         assertThat(second.get(2).equalsWithEps(steps(full, 3, T), 1e-12)).isTrue();
     }
 
-    @Test
-    void tbpttWithSegmentEqualToSequenceLengthEqualsFullBptt() {
+    @ParameterizedTest(name = "resetAfter={0}")
+    @ValueSource(booleans = {true, false})
+    void tbpttWithSegmentEqualToSequenceLengthEqualsFullBptt(boolean resetAfter) {
         INDArray x = GruTestData.input(DataType.DOUBLE, MB, N_IN, T, 0.9);
         DataSet ds = new DataSet(x, GruTestData.sequenceLabels(DataType.DOUBLE, MB, 3, T));
-        MultiLayerNetwork full = net(false, 0, WorkspaceMode.ENABLED);
-        MultiLayerNetwork truncated = net(true, T, WorkspaceMode.ENABLED);
+        MultiLayerNetwork full = net(false, 0, WorkspaceMode.ENABLED, resetAfter);
+        MultiLayerNetwork truncated = net(true, T, WorkspaceMode.ENABLED, resetAfter);
         for (int i = 0; i < 3; i++) {
             full.fit(ds);
             truncated.fit(ds);
         }
         assertThat(truncated.params().equalsWithEps(full.params(), 1e-12)).isTrue();
-        assertThat(truncated.params().equalsWithEps(net(false, 0, WorkspaceMode.NONE).params(), 1e-3)).isFalse();
+        assertThat(truncated.params().equalsWithEps(net(false, 0, WorkspaceMode.NONE, resetAfter).params(), 1e-3))
+                .isFalse();
     }
 
-    @Test
-    void segmentGradientStartsFromCarriedStateAndMatchesFiniteDifferences() {
-        MultiLayerNetwork net = net(false, 0, WorkspaceMode.NONE);
+    @ParameterizedTest(name = "resetAfter={0}")
+    @ValueSource(booleans = {true, false})
+    void segmentGradientStartsFromCarriedStateAndMatchesFiniteDifferences(boolean resetAfter) {
+        MultiLayerNetwork net = net(false, 0, WorkspaceMode.NONE, resetAfter);
         net.initGradientsView();
         GRULayer layer = (GRULayer) net.getLayer(0);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
@@ -128,9 +134,10 @@ class GruStatefulAndTbpttTest {
         }
     }
 
-    @Test
-    void truncatedBackwardLengthLeavesEarlierStepsWithoutInputGradient() {
-        MultiLayerNetwork net = net(false, 0, WorkspaceMode.NONE);
+    @ParameterizedTest(name = "resetAfter={0}")
+    @ValueSource(booleans = {true, false})
+    void truncatedBackwardLengthLeavesEarlierStepsWithoutInputGradient(boolean resetAfter) {
+        MultiLayerNetwork net = net(false, 0, WorkspaceMode.NONE, resetAfter);
         net.initGradientsView();
         GRULayer layer = (GRULayer) net.getLayer(0);
         LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
