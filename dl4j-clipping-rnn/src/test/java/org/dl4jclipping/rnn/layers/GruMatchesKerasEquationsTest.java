@@ -35,8 +35,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * (pre-activations of the gates reach the clipped parts of both hard sigmoids, which the test checks), all
  * weights a third of that for an unbounded recurrent activation (relu, linear: the gate z multiplies the state,
  * and at full scale the state grows like a square each step, past float's range in six steps); in float the layer
- * and the reference use the same float-rounded values. Tolerance, relative to max(1, |h|): 1e-12 in double (1e-6
- * on the op path with HARDSIGMOID, which ND4J evaluates with the float constants 0.2f and 0.5f, ~1.5e-9 relative),
+ * and the reference use the same float-rounded values. Tolerance, relative to max(1, |h|): 1e-12 in double (1e-7
+ * on the op path with HARDSIGMOID, which ND4J evaluates with the float constants 0.2f and 0.5f, ~1.5e-9 relative;
+ * measured 3.2e-8 after six steps),
  * 5e-6 in float (measured: 2.3e-6 on the op path, which rounds each float op, 7.0e-7 on the CPU kernel, which
  * rounds what it stores; six steps).
  */
@@ -85,6 +86,7 @@ class GruMatchesKerasEquationsTest {
         List<String> failures = new ArrayList<>();
         double[] worstFloat = new double[2];     // [cpu kernel, op path]
         double[] worstDouble = new double[2];
+        double worstDoubleOpsHardSigmoid = 0;
         for (boolean resetAfter : new boolean[] {true, false}) {
             for (DataType dt : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
                 for (KerasActivation act : ACTIVATIONS) {
@@ -96,12 +98,14 @@ class GruMatchesKerasEquationsTest {
                             double diff = maxRelativeDifference(expected, layerOutput(k, act, rec, dt, cpu));
                             double tol = dt == DataType.FLOAT ? 5e-6
                                     : !cpu && (act.name().contains("Keras 2") || rec.name().contains("Keras 2"))
-                                    ? 1e-6 : 1e-12;
+                                    ? 1e-7 : 1e-12;
                             int path = cpu ? 0 : 1;
                             if (dt == DataType.FLOAT) {
                                 worstFloat[path] = Math.max(worstFloat[path], diff);
                             } else if (tol == 1e-12) {
                                 worstDouble[path] = Math.max(worstDouble[path], diff);
+                            } else {
+                                worstDoubleOpsHardSigmoid = Math.max(worstDoubleOpsHardSigmoid, diff);
                             }
                             LOG.debug("resetAfter={} {} act={} rec={} cpu={}: {}", resetAfter, dt, act, rec, cpu, diff);
                             if (!(diff <= tol)) {
@@ -114,8 +118,8 @@ class GruMatchesKerasEquationsTest {
             }
         }
         LOG.info("Keras equations: worst relative difference, CPU kernel float {} double {}, op path float {} double {}"
-                + " (without HARDSIGMOID); hard-sigmoid gate inputs clipped {}, linear {}", worstFloat[0],
-                worstDouble[0], worstFloat[1], worstDouble[1], clipped, linear);
+                + " ({} with HARDSIGMOID); hard-sigmoid gate inputs clipped {}, linear {}", worstFloat[0],
+                worstDouble[0], worstFloat[1], worstDouble[1], worstDoubleOpsHardSigmoid, clipped, linear);
         assertThat(failures).isEmpty();
         // The cases exercise both parts of the hard sigmoids (pre-activations beyond and inside the edges).
         assertThat(clipped).isGreaterThan(100);
