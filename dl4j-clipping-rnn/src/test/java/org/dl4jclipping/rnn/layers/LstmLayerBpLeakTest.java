@@ -97,7 +97,10 @@ class LstmLayerBpLeakTest {
                 new INDArray[] {out})), 10, 40);
         double backward = growthPerCall(a::backward, 10, 40);
 
-        assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96)").isGreaterThan(2.5);
+        // 1 MB, not the ~4 MB seen alone: in the module's full run, pages freed by earlier tests can absorb part of
+        // the leaked allocations without the resident size growing (seen: 1.95 MB per call there)
+        assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96 alone, 1.95 in the full run)")
+                .isGreaterThan(1.0);
         assertThat(forward).as("MB per lstmLayer call (seen: 0.01)").isLessThan(0.25);
     }
 
@@ -117,7 +120,8 @@ class LstmLayerBpLeakTest {
         double javaHeldMb = (after[1] - before[1]) / 1048576.0 / calls;
         System.out.printf("lstmLayer_bp per call: physicalBytes minus the committed heap %+.3f MB, JavaCPP totalBytes"
                 + " %+.4f MB%n", physicalMb, javaHeldMb);
-        assertThat(physicalMb).as("resident MB per call (seen: %.2f)", physicalMb).isGreaterThan(2.5);
+        assertThat(physicalMb).as("resident MB per call (seen: %.2f; threshold as in the first test)", physicalMb)
+                .isGreaterThan(1.0);
         assertThat(Math.abs(javaHeldMb)).as("MB per call held through JavaCPP pointers (seen: %.4f)", javaHeldMb)
                 .isLessThan(0.05);
     }
