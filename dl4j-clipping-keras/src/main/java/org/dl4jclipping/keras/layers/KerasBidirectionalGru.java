@@ -4,7 +4,9 @@ import org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.UnsupportedKerasConfigurationException;
 import org.deeplearning4j.nn.modelimport.keras.utils.KerasLayerUtils;
+import org.dl4jclipping.rnn.conf.GRU;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.Sgd;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +54,12 @@ public class KerasBidirectionalGru extends NwcRecurrentMapping {
             throw new UnsupportedKerasConfigurationException("Keras Bidirectional '" + layerName + "': its GRU has"
                     + " go_backwards=true, which is not supported inside Bidirectional");
         }
-        KerasRecurrent one = new KerasRecurrent(spec.gru(layerName), false, spec.returnSequences, spec.maskValue);
+        // DL4J gives network defaults to a Bidirectional's direct children only, not to the GRU inside our
+        // KerasRecurrent: its updater is set here to DL4J's default (SGD, learning rate 1e-3); a file's training
+        // configuration replaces it (KerasTraining), as on every other layer.
+        GRU gru = spec.gru(layerName);
+        gru.setIUpdater(new Sgd());
+        KerasRecurrent one = new KerasRecurrent(gru, false, spec.returnSequences, spec.maskValue);
         one.setLayerName(layerName);
         KerasBidirectional bi = new KerasBidirectional(mode, one);
         bi.setLayerName(layerName);

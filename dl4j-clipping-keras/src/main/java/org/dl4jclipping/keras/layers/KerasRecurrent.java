@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.util.MaskZeroLayer;
 import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
 
 import java.util.Collection;
@@ -88,6 +89,12 @@ public final class KerasRecurrent extends MaskZeroLayer {
             return out;
         }
         return InputType.feedForward(((InputType.InputTypeRecurrent) out).getSize());
+    }
+
+    /** The wrapped layer's updater (DL4J's Bidirectional asks its wrapped layer for it). */
+    @Override
+    public IUpdater getUpdaterByParam(String paramName) {
+        return underlying.getUpdaterByParam(paramName);
     }
 
     @Override

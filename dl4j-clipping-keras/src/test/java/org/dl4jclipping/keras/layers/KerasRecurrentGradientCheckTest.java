@@ -99,4 +99,36 @@ class KerasRecurrentGradientCheckTest {
                 .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9));
         assertThat(ok).isTrue();
     }
+
+    /**
+     * Inside DL4J's Bidirectional (as KerasBidirectionalGru builds it), with a Masking value and each merge mode,
+     * returning sequences: the gradients of both directions match finite differences.
+     */
+    @ParameterizedTest(name = "mode={0}")
+    @org.junit.jupiter.params.provider.EnumSource(org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional.Mode.class)
+    void bidirectional_gradients_matchFiniteDifferences(
+            org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional.Mode mode) {
+        Nd4j.getRandom().setSeed(43);
+        // DL4J configures a Bidirectional's direct children only: the GRU inside KerasRecurrent gets its own
+        GRU gru = new GRU.Builder().nIn(3).nOut(4).dataFormat(RNNFormat.NWC).activation(Activation.TANH)
+                .weightInit(WeightInit.XAVIER).biasInit(0.1).updater(new NoOp()).build();
+        int merged = mode == org.deeplearning4j.nn.conf.layers.recurrent.Bidirectional.Mode.CONCAT ? 8 : 4;
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder().dataType(DataType.DOUBLE).seed(8)
+                .weightInit(WeightInit.XAVIER).biasInit(0.1).updater(new NoOp()).list()
+                .layer(new KerasBidirectional(mode, new KerasRecurrent(gru, false, true, 0.0)))
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(merged).nOut(2)
+                        .dataFormat(RNNFormat.NWC).activation(Activation.IDENTITY).build())
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        INDArray x = Nd4j.rand(DataType.DOUBLE, 3, 6, 3).subi(0.5).muli(2);
+        x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(1), org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 6),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(0.0);
+        x.get(org.nd4j.linalg.indexing.NDArrayIndex.point(2), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 2),
+                org.nd4j.linalg.indexing.NDArrayIndex.all()).assign(0.0);
+        INDArray y = Nd4j.rand(DataType.DOUBLE, 3, 6, 2);
+        boolean ok = GradientCheckUtil.checkGradients(new GradientCheckUtil.MLNConfig().net(net).input(x).labels(y)
+                .epsilon(1e-6).maxRelError(1e-5).minAbsoluteError(1e-9));
+        assertThat(ok).isTrue();
+    }
 }
