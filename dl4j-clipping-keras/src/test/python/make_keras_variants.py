@@ -83,9 +83,35 @@ def dense_weights(n_in, units):
     return [("kernel", uniform(n_in, units)), ("bias", uniform(units))]
 
 
-def write(path, layers, weights, keras_version="2.10.0", weights_only=False, keras3_paths=False):
+def keras3_functional(layers):
+    """Keras 3's functional form: a chain of layers with inbound nodes as {"args": [__keras_tensor__], ...}."""
+    out = []
+    previous = None
+    for layer in layers:
+        layer = dict(layer)
+        layer["name"] = layer["config"]["name"]
+        layer["module"] = "keras.layers"
+        layer["registered_name"] = None
+        layer["config"] = dict(layer["config"])
+        if "dtype" in layer["config"]:
+            layer["config"]["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
+                                        "config": {"name": "float32"}, "registered_name": None}
+        layer["inbound_nodes"] = [] if previous is None else [{
+            "args": [{"class_name": "__keras_tensor__",
+                      "config": {"shape": [None], "dtype": "float32", "keras_history": [previous, 0, 0]}}],
+            "kwargs": {"training": False, "mask": None}}]
+        previous = layer["name"]
+        out.append(layer)
+    return {"module": "keras", "class_name": "Functional", "registered_name": None,
+            "config": {"name": "functional", "trainable": True, "layers": out,
+                       "input_layers": [out[0]["name"], 0, 0], "output_layers": [[previous, 0, 0]]}}
+
+
+def write(path, layers, weights, keras_version="2.10.0", weights_only=False, keras3_paths=False,
+          functional=False):
     """weights: {layer name: [(name inside the layer group, array)]}; names are completed to Keras's paths."""
-    model = {"class_name": "Sequential", "config": {"name": "sequential", "layers": layers}}
+    model = keras3_functional(layers) if functional else {"class_name": "Sequential",
+                                                           "config": {"name": "sequential", "layers": layers}}
     with h5py.File(path, "w") as f:
         if not weights_only:
             f.attrs["keras_version"] = keras_version.encode("utf8")
@@ -97,13 +123,16 @@ def write(path, layers, weights, keras_version="2.10.0", weights_only=False, ker
         root.attrs["keras_version"] = keras_version.encode("utf8")
         root.attrs["backend"] = b"tensorflow"
         names = [l["config"]["name"] for l in layers if l["class_name"] != "InputLayer"]
+        if functional:
+            names = [l["config"]["name"] for l in layers]
         root.attrs["layer_names"] = [n.encode("utf8") for n in names]
         for n in names:
             g = root.create_group(n)
             entries = weights.get(n, [])
             full = []
             for inner, value in entries:
-                wname = ("sequential/" + n + "/" + inner) if keras3_paths else (n + "/" + inner + ":0")
+                wname = (n + "/" + inner) if functional else (
+                    ("sequential/" + n + "/" + inner) if keras3_paths else (n + "/" + inner + ":0"))
                 full.append(wname)
                 g.create_dataset(wname, data=value)
             g.attrs["weight_names"] = [w.encode("utf8") for w in full]
@@ -156,6 +185,16 @@ def main(out):
           [input_layer("in", t, f), bidirectional("bidirectional", inner, "concat"),
            dense_config("dense", 2, "linear")],
           {"bidirectional": fw + bw, "dense": dense_weights(6, 2)})
+    # Keras 3 Functional: GRU(5, tanh / hard_sigmoid (Keras 3), reset_after=False, sequences) -> GRU(4, last)
+    # -> Dense(3, softmax); Keras 3's inbound nodes and a flat input_layers entry
+    write(os.path.join(out, "keras3_functional_stacked.h5"),
+          [input_layer("input_layer", t, f, shape_key="batch_shape"),
+           gru_config("gru", 5, "tanh", "hard_sigmoid", reset_after=False, return_sequences=True),
+           gru_config("gru_1", 4, "tanh", "sigmoid", reset_after=True, return_sequences=False),
+           dense_config("dense", 3, "softmax")],
+          {"gru": [("gru_cell/" + k, v) for k, v in gru_weights(f, 5, False)],
+           "gru_1": [("gru_cell/" + k, v) for k, v in gru_weights(5, 4, True)],
+           "dense": dense_weights(4, 3)}, keras_version="3.5.0", functional=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 package org.dl4jclipping.keras;
 
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -8,12 +10,14 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Path;
 import java.util.function.DoubleUnaryOperator;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.dl4jclipping.keras.KerasReference.activation;
 
 /**
  * The GRU variants no real file has (reset_after=false with relu and Keras 2's hard_sigmoid, go_backwards,
  * Masking with padding before and after, Keras 3's hard_sigmoid and weight paths, linear activation, the last
- * output, Bidirectional with each merge mode, architecture JSON plus a weights-only file), written in Keras's
+ * output, Bidirectional with each merge mode, architecture JSON plus a weights-only file, a Keras 3 functional
+ * model with stacked GRUs and Keras 3's inbound nodes), written in Keras's
  * HDF5 layout by src/test/python/make_keras_variants.py (seeded weights, committed under
  * resources/keras/variants): each imports and predicts what {@link KerasReference} computes from the datasets,
  * within {@link SharedKerasFilesTest#FLOAT_TOLERANCE} in float32 and {@link SharedKerasFilesTest#DOUBLE_TOLERANCE}
@@ -145,6 +149,36 @@ class GruVariantsTest {
             }
         }
         SharedKerasFilesTest.checkBothTypes("bidirectional_last", net, x, expected);
+    }
+
+    @Test
+    void keras3Functional_stackedGrus_matchesKeras() {
+        Path h5 = Fixtures.resource("variants/keras3_functional_stacked.h5");
+        ComputationGraph graph = KerasImport.functional(h5);
+        double[][][] x = Fixtures.randomSequences(16, 4, TIME, FEATURES);
+        double[][][] xr = Fixtures.roundedToFloat(x);
+        double[][][] expected = new double[x.length][][];
+        try (H5Reader w = new H5Reader(h5)) {
+            String g = "model_weights/gru/gru/gru_cell/";
+            String g1 = "model_weights/gru_1/gru_1/gru_cell/";
+            for (int b = 0; b < x.length; b++) {
+                double[][] seq = KerasReference.gru(xr[b], null, w.matrix(g + "kernel"), w.matrix(g + "recurrent_kernel"),
+                        w.matrix(g + "bias"), false, activation("tanh", 3), activation("hard_sigmoid", 3), true, false);
+                double[][] last = KerasReference.gru(seq, null, w.matrix(g1 + "kernel"),
+                        w.matrix(g1 + "recurrent_kernel"), w.matrix(g1 + "bias"), true, activation("tanh", 3),
+                        activation("sigmoid", 3), false, false);
+                expected[b] = KerasReference.softmax(KerasReference.dense(last,
+                        w.matrix("model_weights/dense/dense/kernel"), w.vector("model_weights/dense/dense/bias"),
+                        activation("linear", 3)));
+            }
+        }
+        double errFloat = Fixtures.maxRelativeError(graph.outputSingle(Fixtures.nwc(x, DataType.FLOAT)), expected);
+        double errDouble = Fixtures.maxRelativeError(graph.convertDataType(DataType.DOUBLE)
+                .outputSingle(Fixtures.nwc(x, DataType.DOUBLE)), expected);
+        org.slf4j.LoggerFactory.getLogger(GruVariantsTest.class).info("keras3_functional_stacked: max relative error"
+                + " vs the double reference: float32 {}, double {}", errFloat, errDouble);
+        assertThat(errFloat).isLessThanOrEqualTo(SharedKerasFilesTest.FLOAT_TOLERANCE);
+        assertThat(errDouble).isLessThanOrEqualTo(SharedKerasFilesTest.DOUBLE_TOLERANCE);
     }
 
     /**
