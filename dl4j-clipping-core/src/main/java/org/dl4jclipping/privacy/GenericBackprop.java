@@ -1,0 +1,54 @@
+package org.dl4jclipping.privacy;
+
+import java.util.List;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * The generic exact path: each example alone through DL4J's own {@code computeGradientAndScore} (its features,
+ * labels and masks cut to that one example), its gradient copied out. Works for every layer whose gradient for one
+ * example does not depend on the others; costs one forward and one backward pass per example. It is also the
+ * reference the fast paths are tested against.
+ */
+final class GenericBackprop {
+
+    private GenericBackprop() {
+    }
+
+    /** Per layer (null where a layer has no parameters), the per-example gradients as a [B, n] matrix. */
+    static LayerPerExample[] run(MultiLayerNetwork net, DataSet batch) {
+        int b = batch.getFeatures() == null ? 0 : (int) batch.getFeatures().size(0);
+        INDArray g = Nd4j.create(net.params().dataType(), b, net.numParams());
+        try {
+            for (int i = 0; i < b; i++) {
+                net.setInput(example(batch.getFeatures(), i));
+                net.setLabels(example(batch.getLabels(), i));
+                net.setLayerMaskArrays(example(batch.getFeaturesMaskArray(), i),
+                        example(batch.getLabelsMaskArray(), i));
+                net.computeGradientAndScore();
+                g.getRow(i).assign(net.getFlattenedGradients().reshape(net.numParams()));
+            }
+        } finally {
+            net.clearLayerMaskArrays();
+            net.clear();
+        }
+        List<LayerViews> layout = LayerViews.of(net, Nd4j.create(net.params().dataType(), 1, net.numParams()));
+        LayerPerExample[] out = new LayerPerExample[net.getLayers().length];
+        for (LayerViews v : layout) {
+            out[v.layer()] = new MatrixRows(g.get(NDArrayIndex.all(),
+                    NDArrayIndex.interval(v.offset(), v.offset() + v.flat().length())).dup());
+        }
+        return out;
+    }
+
+    /** Example {@code i} of {@code x} as a batch of one (rank kept); null stays null. */
+    private static INDArray example(INDArray x, int i) {
+        if (x == null) {
+            return null;
+        }
+        return x.get(NDArrayIndex.interval(i, i + 1)).dup();
+    }
+}
