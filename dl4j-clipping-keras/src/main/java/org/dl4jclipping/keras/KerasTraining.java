@@ -64,17 +64,20 @@ public final class KerasTraining {
     private final Double initialState;
     private final ClipStrategy clipping;
     private final boolean perVariableNorm;
-    private final String description;
+    private final String clipDescription;
+    private final String optimizerDescription;
     private final boolean differs;
 
     private KerasTraining(String optimizer, IUpdater updater, Double initialState, ClipStrategy clipping,
-                          boolean perVariableNorm, String description, boolean differs) {
+                          boolean perVariableNorm, String clipDescription, String optimizerDescription,
+                          boolean differs) {
         this.optimizer = optimizer;
         this.updater = updater;
         this.initialState = initialState;
         this.clipping = clipping;
         this.perVariableNorm = perVariableNorm;
-        this.description = description;
+        this.clipDescription = clipDescription;
+        this.optimizerDescription = optimizerDescription;
         this.differs = differs;
     }
 
@@ -128,13 +131,13 @@ public final class KerasTraining {
         refuseUnsupported(config);
         UpdaterMapping u = UpdaterMapping.of(config, family);
         ClipMapping c = ClipMapping.of(config, family, version);
-        StringBuilder d = new StringBuilder(c.description()).append("; optimizer ").append(u.description());
+        StringBuilder d = new StringBuilder("optimizer ").append(u.description());
         for (String note : u.differences()) {
             d.append("; ").append(note);
         }
         boolean differs = u.differences().stream().anyMatch(n -> !n.startsWith("epsilon is null"));
         return new KerasTraining(config.writtenClassName(), u.updater(), u.initialState(), c.strategy().orElse(null),
-                c.perVariableNorm(), d.toString(), differs);
+                c.perVariableNorm(), c.description(), d.toString(), differs);
     }
 
     private static void refuseUnsupported(OptimizerConfig config) {
@@ -153,6 +156,24 @@ public final class KerasTraining {
             throw new KerasTrainingException(config.where("gradient_accumulation_steps") + " = " + acc + " cannot "
                     + "be imported: DL4J updates every minibatch (only null or 1 maps)");
         }
+    }
+
+    /**
+     * The same clipping with another optimizer: fine-tuning often wants a new learning rate or updater, while the
+     * clipping threshold stays what the model was trained with. {@link #applyTo} then installs
+     * {@code new ClippingUpdater(updater, clipping)} with DL4J's own initial state for {@code updater}, and the
+     * description says the optimizer was replaced.
+     *
+     * @param replacement the DL4J updater to use instead of the file's, not a {@code ClippingUpdater}
+     */
+    public KerasTraining withUpdater(IUpdater replacement) {
+        if (replacement == null || replacement instanceof ClippingUpdater) {
+            throw new IllegalArgumentException("replacement = " + replacement + ": must be a plain DL4J updater (the "
+                    + "clipping is added from the file)");
+        }
+        return new KerasTraining(optimizer, replacement.clone(), null, clipping, perVariableNorm, clipDescription,
+                "optimizer " + replacement + " set by the user (the file's was " + optimizerDescription
+                        .substring("optimizer ".length()) + ")", false);
     }
 
     /** The optimizer's class name as the file wrote it, e.g. {@code "SGD"}, {@code "Custom>Adam"}. */
@@ -193,7 +214,7 @@ public final class KerasTraining {
      * ..., momentum=0.9, nesterov) -> Nesterovs"}.
      */
     public String description() {
-        return description;
+        return clipDescription + "; " + optimizerDescription;
     }
 
     /**
@@ -240,7 +261,7 @@ public final class KerasTraining {
     }
 
     private void log(List<String> layers) {
-        String line = "Keras training configuration: " + description + " (installed on " + layers.size()
+        String line = "Keras training configuration: " + description() + " (installed on " + layers.size()
                 + " layers)" + (perVariableNorm ? "; note: a Keras variable holding two DL4J parameters (the "
                 + "[2, 3u] bias of a GRU with reset_after=True is DL4J's b and rb) is clipped as two" : "");
         if (differs) {
@@ -252,6 +273,6 @@ public final class KerasTraining {
 
     @Override
     public String toString() {
-        return "KerasTraining[" + description + "]";
+        return "KerasTraining[" + description() + "]";
     }
 }

@@ -166,6 +166,19 @@ class KerasTrainingApplyTest {
     }
 
     @Test
+    void withUpdater_keepsTheFileClippingWithTheGivenOptimizer() {
+        MultiLayerNetwork net = net(new Adam(0.1), false);
+        KerasTraining t = KERAS_209.withUpdater(new Adam(3e-3));
+        t.applyTo(net);
+        assertThat(((BaseLayer) net.getLayerWiseConfigurations().getConf(1).getLayer()).getIUpdater())
+                .isEqualTo(new ClippingUpdater(new Adam(3e-3), Clip.globalNorm(5.0)));
+        assertThat(t.description()).startsWith("clipnorm=5.0 from Keras 2.0.9").contains("set by the user")
+                .contains("the file's was SGD(");
+        assertThatThrownBy(() -> KERAS_209.withUpdater(expectedUpdater()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("plain DL4J updater");
+    }
+
+    @Test
     void applyToTwice_stillOneClippingListener() {
         MultiLayerNetwork net = net(new Adam(0.1), false);
         KERAS_209.applyTo(net);
