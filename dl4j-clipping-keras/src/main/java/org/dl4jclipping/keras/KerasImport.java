@@ -55,9 +55,9 @@ import java.util.regex.Pattern;
  * says what was imported and why. A file without a training configuration imports with DL4J's default updater
  * and no clipping.
  *
- * <p>Loss: the training configuration's loss becomes DL4J loss layers after the outputs where DL4J has it
- * ({@link KerasLosses}: mse, crossentropies, ...; predictions unchanged), so the network can be fitted as it is;
- * otherwise (log_cosh, a Python loss) a warning says to add an output or loss layer before fitting. JSON plus
+ * <p>Loss: the training configuration's loss becomes a DL4J loss layer after each vector output where DL4J has
+ * it ({@link KerasLosses}: mse, crossentropies, ...; predictions unchanged), so the network can be fitted as it
+ * is; otherwise (log_cosh, a Python loss, a sequence output) a warning says what to add before fitting. JSON plus
  * weights carry no training configuration: no loss layer, no updater settings, no clipping.
  */
 public final class KerasImport {

@@ -1,8 +1,6 @@
 package org.dl4jclipping.keras;
 
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.RnnLossLayer;
 import org.deeplearning4j.nn.modelimport.keras.KerasModel;
 import org.deeplearning4j.nn.modelimport.keras.config.Keras2LayerConfiguration;
 import org.deeplearning4j.nn.modelimport.keras.exceptions.InvalidKerasConfigurationException;
@@ -26,10 +24,11 @@ import java.util.Map;
  * <p>The {@code loss} entry may be a name ({@code "mse"}, for every output), a map from output layer to name, or
  * a serialised loss object ({@code {"class_name": ..., "config": {"name": ..., "from_logits": ...}}}). Each
  * name DL4J maps (mse, mae, mape, msle, (sparse_)categorical_crossentropy, binary_crossentropy, hinge,
- * squared_hinge, kld, poisson, cosine_proximity) becomes a {@code LossLayer} (an {@code RnnLossLayer} in NWC
- * after a sequence output) with the identity activation: the model's own output activation stays where Keras
- * has it, so predictions do not change. A loss DL4J does not have (log_cosh, a Python function, from_logits=true)
- * adds no loss layer and logs a warning saying to add one before fitting.
+ * squared_hinge, kld, poisson, cosine_proximity) becomes a {@code LossLayer} with the identity activation after a
+ * vector output: the model's own output activation stays where Keras has it, so predictions do not change. A loss
+ * DL4J does not have (log_cosh, a Python function, from_logits=true), or one on a sequence output (DL4J
+ * 1.0.0-M2.1's {@code RnnLossLayer} scores NWC data against its input instead of the labels), adds no loss layer
+ * and logs a warning saying what to add before fitting.
  */
 final class KerasLosses {
 
@@ -74,6 +73,14 @@ final class KerasLosses {
                         source);
                 continue;
             }
+            if (model.getOutputTypes().get(output) instanceof InputType.InputTypeRecurrent) {
+                log.warn("Keras loss '{}' of output '{}' in {}: no loss layer added, the output is a sequence and"
+                        + " DL4J 1.0.0-M2.1's RnnLossLayer scores NWC data against its own input instead of the labels"
+                        + " (RnnLossLayer.computeScore); to fit, add an RnnLossLayer in NCW behind"
+                        + " RnnToFeedForwardPreProcessor(NWC) + FeedForwardToRnnPreProcessor(NCW), with labels"
+                        + " [batch, size, time] (predictions are unaffected)", name, output, source);
+                continue;
+            }
             addLossLayer(model, output, name);
         }
     }
@@ -83,9 +90,6 @@ final class KerasLosses {
         KerasLoss loss = new KerasLoss(output + "_loss", output, lossName, true);
         InputType in = model.getOutputTypes().get(output);
         model.getOutputTypes().put(loss.getLayerName(), loss.getOutputType(in));
-        if (loss.getLayer() instanceof RnnLossLayer) {
-            ((RnnLossLayer) loss.getLayer()).setRnnDataFormat(RNNFormat.NWC);
-        }
         model.getLayersOrdered().add(loss);
         model.getLayers().put(loss.getLayerName(), loss);
         List<String> outputs = model.getOutputLayerNames();
