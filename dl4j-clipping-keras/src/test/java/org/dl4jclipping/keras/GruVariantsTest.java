@@ -1,6 +1,13 @@
 package org.dl4jclipping.keras;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.shade.jackson.databind.ObjectMapper;
+
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,6 +78,33 @@ class GruVariantsTest {
             }
         }
         SharedKerasFilesTest.checkBothTypes("masked_backwards_reset_before", net, x, expected);
+    }
+
+    /**
+     * Keras 2.0-style Sequential without an InputLayer, the input shape on the Masking layer: the Masking layer
+     * folds into the GRU and its shape moves on; the network predicts exactly what the file with an InputLayer
+     * gives.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void maskingAsFirstLayer_withoutInputLayer_predictsTheSame(@TempDir Path dir) throws Exception {
+        Path h5 = Fixtures.resource("variants/masked_backwards_reset_before.h5");
+        String config;
+        try (KerasFile file = KerasFile.open(h5)) {
+            config = file.modelConfigJson();
+        }
+        ObjectMapper json = new ObjectMapper();
+        Map<String, Object> model = json.readValue(config, Map.class);
+        model.put("keras_version", "2.10.0");
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) ((Map<String, Object>) model.get("config"))
+                .get("layers");
+        Map<String, Object> input = layers.remove(0);
+        ((Map<String, Object>) layers.get(0).get("config")).put("batch_input_shape",
+                ((Map<String, Object>) input.get("config")).get("batch_input_shape"));
+        Path modelJson = dir.resolve("model.json");
+        Files.writeString(modelJson, json.writeValueAsString(model));
+        INDArray x = Fixtures.nwc(paddedInputs(17, 0.0), DataType.FLOAT);
+        assertThat(KerasImport.sequential(modelJson, h5).output(x)).isEqualTo(KerasImport.sequential(h5).output(x));
     }
 
     @Test
