@@ -117,36 +117,22 @@ class ImportedTrainingStepTest {
                 m.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * U, 3 * U)));
     }
 
+    /** A fixture array (a matrix, or a vector as one row) in double. */
     private static INDArray matrix(JsonNode n) {
-        if (!n.get(0).isArray()) {
-            double[] v = new double[n.size()];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = n.get(i).doubleValue();
-            }
-            return Nd4j.createFromArray(new double[][] {v});
-        }
-        double[][] v = new double[n.size()][n.get(0).size()];
-        for (int i = 0; i < v.length; i++) {
-            for (int j = 0; j < v[i].length; j++) {
-                v[i][j] = n.get(i).get(j).doubleValue();
-            }
-        }
-        return Nd4j.createFromArray(v);
+        ObjectMapper json = new ObjectMapper();
+        return n.get(0).isArray() ? Nd4j.createFromArray(json.convertValue(n, double[][].class))
+                : Nd4j.createFromArray(new double[][] {json.convertValue(n, double[].class)});
     }
 
     /** Features [batch, time, 13], NWC like Keras; one-hot labels [batch, 29, time] for the NCW loss layer. */
     private static DataSet data(JsonNode f, DataType type) {
-        int b = f.get("batch").intValue();
-        int t = f.get("steps").intValue();
-        int n = f.get("inputs").intValue();
-        INDArray x = Nd4j.zeros(DataType.DOUBLE, b, t, n);
-        INDArray y = Nd4j.zeros(DataType.DOUBLE, b, U, t);
-        for (int i = 0; i < b; i++) {
-            for (int s = 0; s < t; s++) {
-                for (int k = 0; k < n; k++) {
-                    x.putScalar(new long[] {i, s, k}, f.get("x").get(i).get(s).get(k).doubleValue());
-                }
-                y.putScalar(new long[] {i, f.get("labels").get(i).get(s).intValue(), s}, 1.0);
+        double[][][] xs = new ObjectMapper().convertValue(f.get("x"), double[][][].class);
+        int[][] labels = new ObjectMapper().convertValue(f.get("labels"), int[][].class);
+        INDArray x = Nd4j.createFromArray(xs);
+        INDArray y = Nd4j.zeros(DataType.DOUBLE, labels.length, U, labels[0].length);
+        for (int i = 0; i < labels.length; i++) {
+            for (int s = 0; s < labels[i].length; s++) {
+                y.putScalar(new long[] {i, labels[i][s], s}, 1.0);
             }
         }
         return new DataSet(x.castTo(type), y.castTo(type));
