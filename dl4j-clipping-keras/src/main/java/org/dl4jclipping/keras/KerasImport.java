@@ -72,7 +72,8 @@ public final class KerasImport {
     }
 
     /** DL4J's message for a Lambda layer without a registered SameDiff layer (1.0.0-M2.1). */
-    private static final Pattern NO_LAMBDA = Pattern.compile("No SameDiff Lambda layer found for Lambda layer (\\S+)\\.");
+    private static final Pattern NO_LAMBDA =
+            Pattern.compile("No SameDiff Lambda layer found for Lambda layer (\\S+)\\.");
 
     private KerasImport() {
     }
@@ -80,8 +81,7 @@ public final class KerasImport {
     /** A Keras Sequential model from a full-model {@code .h5} file ({@code model.save("m.h5")}). */
     public static MultiLayerNetwork sequential(Path h5) {
         try (KerasFile file = KerasFile.open(h5)) {
-            ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
-                    h5.toString());
+            ModelConfig config = configOf(file.modelConfigJson(), file, h5);
             MultiLayerNetwork net = buildSequential(config, file, file.trainingConfigJson().orElse(null),
                     h5.toString());
             applyTraining(h5, net);
@@ -96,7 +96,7 @@ public final class KerasImport {
      */
     public static MultiLayerNetwork sequential(Path json, Path weightsH5) {
         try (KerasFile file = KerasFile.open(weightsH5)) {
-            ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
+            ModelConfig config = configOf(readJson(json), file, json);
             return buildSequential(config, file, null, json.toString());
         }
     }
@@ -114,8 +114,7 @@ public final class KerasImport {
      */
     public static ComputationGraph functional(Path h5, String... outputLayerNames) {
         try (KerasFile file = KerasFile.open(h5)) {
-            ModelConfig config = ModelConfig.parse(file.modelConfigJson(), file.kerasVersion().orElse(null),
-                    h5.toString());
+            ModelConfig config = configOf(file.modelConfigJson(), file, h5);
             ComputationGraph graph = buildFunctional(config, file, Arrays.asList(outputLayerNames),
                     file.trainingConfigJson().orElse(null), h5.toString());
             applyTraining(h5, graph);
@@ -126,7 +125,7 @@ public final class KerasImport {
     /** A Keras functional model from its architecture JSON and weights file (no training configuration). */
     public static ComputationGraph functional(Path json, Path weightsH5) {
         try (KerasFile file = KerasFile.open(weightsH5)) {
-            ModelConfig config = ModelConfig.parse(readJson(json), file.kerasVersion().orElse(null), json.toString());
+            ModelConfig config = configOf(readJson(json), file, json);
             return buildFunctional(config, file, List.of(), null, json.toString());
         }
     }
@@ -192,7 +191,8 @@ public final class KerasImport {
      */
     private static RuntimeException unwrapped(ModelConfig config, String source, RuntimeException e) {
         for (Throwable c = e; c != null; c = c.getCause()) {
-            if (c instanceof InvalidKerasConfigurationException || c instanceof UnsupportedKerasConfigurationException) {
+            if (c instanceof InvalidKerasConfigurationException
+                    || c instanceof UnsupportedKerasConfigurationException) {
                 return failure(config, source, (Exception) c);
             }
             if (c instanceof KerasImportException) {
@@ -237,6 +237,12 @@ public final class KerasImport {
 
     private static void applyTraining(Path h5, ComputationGraph graph) {
         KerasTraining.read(h5).ifPresent(t -> t.applyTo(graph));
+    }
+
+    /** The architecture with the version and backend attributes of the file holding the weights. */
+    private static ModelConfig configOf(String json, KerasFile file, Path source) {
+        return ModelConfig.parse(json, file.kerasVersion().orElse(null), file.backend().orElse(null),
+                source.toString());
     }
 
     private static String readJson(Path json) {

@@ -48,10 +48,12 @@ final class ModelConfig {
 
     private final Map<String, Object> root;
     private final String kerasVersion;
+    private final String backend;
 
-    private ModelConfig(Map<String, Object> root, String kerasVersion) {
+    private ModelConfig(Map<String, Object> root, String kerasVersion, String backend) {
         this.root = root;
         this.kerasVersion = kerasVersion;
+        this.backend = backend;
     }
 
     /**
@@ -60,10 +62,11 @@ final class ModelConfig {
      * @param json          the architecture JSON
      * @param kerasVersion  the file's keras_version attribute, or {@code null}; the JSON's own
      *                      {@code keras_version} key ({@code model.to_json()} writes it) wins over it
+     * @param backend       the file's backend attribute, or {@code null} (DL4J reads it; only Theano matters)
      * @param source        the file, for messages
      */
     @SuppressWarnings("unchecked")
-    static ModelConfig parse(String json, String kerasVersion, String source) {
+    static ModelConfig parse(String json, String kerasVersion, String backend, String source) {
         Map<String, Object> root;
         try {
             root = JSON.readValue(json, Map.class);
@@ -77,11 +80,7 @@ final class ModelConfig {
                     + " unknown (no keras_version attribute or key, found " + version + "); it decides how"
                     + " hard_sigmoid and clipnorm are read");
         }
-        return new ModelConfig(root, version);
-    }
-
-    String kerasVersion() {
-        return kerasVersion;
+        return new ModelConfig(root, version, backend);
     }
 
     /** "Sequential", "Model" or "Functional". */
@@ -119,6 +118,9 @@ final class ModelConfig {
         }
         dropMaskingLayers(layers, previous, source);
         root.put("keras_version", keras3 ? "2" : kerasVersion);
+        if (backend != null && !root.containsKey("backend")) {
+            root.put("backend", backend);
+        }
         try {
             return JSON.writeValueAsString(root);
         } catch (JsonProcessingException e) {

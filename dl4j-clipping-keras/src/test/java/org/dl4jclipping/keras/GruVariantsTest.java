@@ -73,7 +73,8 @@ class GruVariantsTest {
                 double[][] seq = KerasReference.gru(xr[b], mask(xr[b], 0.0), w.matrix(g + "kernel:0"),
                         w.matrix(g + "recurrent_kernel:0"), w.matrix(g + "bias:0"), false, activation("relu", 2),
                         activation("hard_sigmoid", 2), true, true);
-                expected[b] = KerasReference.dense(seq, w.matrix("model_weights/time_distributed/time_distributed/kernel:0"),
+                expected[b] = KerasReference.dense(seq,
+                        w.matrix("model_weights/time_distributed/time_distributed/kernel:0"),
                         w.vector("model_weights/time_distributed/time_distributed/bias:0"), activation("tanh", 2));
             }
         }
@@ -196,7 +197,8 @@ class GruVariantsTest {
             String g = "model_weights/gru/gru/gru_cell/";
             String g1 = "model_weights/gru_1/gru_1/gru_cell/";
             for (int b = 0; b < x.length; b++) {
-                double[][] seq = KerasReference.gru(xr[b], null, w.matrix(g + "kernel"), w.matrix(g + "recurrent_kernel"),
+                double[][] seq = KerasReference.gru(xr[b], null, w.matrix(g + "kernel"),
+                        w.matrix(g + "recurrent_kernel"),
                         w.matrix(g + "bias"), false, activation("tanh", 3), activation("hard_sigmoid", 3), true, false);
                 double[][] last = KerasReference.gru(seq, null, w.matrix(g1 + "kernel"),
                         w.matrix(g1 + "recurrent_kernel"), w.matrix(g1 + "bias"), true, activation("tanh", 3),

@@ -77,7 +77,8 @@ class ImportedTrainingStepTest {
                 scale = Math.max(scale, keras.amaxNumber().doubleValue());
             }
             log.info("imported {} step {}: max |DL4J - PyTorch| = {} (global norm before clip {}, PyTorch {})", type,
-                    step + 1, d, history.steps().get(step).normBefore(), fixture.get("grad_norm_before_clip").get(step));
+                    step + 1, d, history.steps().get(step).normBefore(),
+                    fixture.get("grad_norm_before_clip").get(step));
             worst = Math.max(worst, d);
         }
         assertThat(history.clippedSteps()).isEqualTo(3);

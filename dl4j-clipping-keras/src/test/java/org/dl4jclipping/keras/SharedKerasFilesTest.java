@@ -74,7 +74,8 @@ class SharedKerasFilesTest {
         String p = "model_weights/gru_4/sequential_4/gru_4/gru_cell/";
         try (H5Reader w = new H5Reader(h5)) {
             for (int b = 0; b < x.length; b++) {
-                double[][] last = KerasReference.gru(xr[b], null, w.matrix(p + "kernel"), w.matrix(p + "recurrent_kernel"),
+                double[][] last = KerasReference.gru(xr[b], null, w.matrix(p + "kernel"),
+                        w.matrix(p + "recurrent_kernel"),
                         w.matrix(p + "bias"), true, activation("tanh", 3), activation("sigmoid", 3), false, false);
                 double[][] hidden = KerasReference.dense(last,
                         w.matrix("model_weights/dense_2/sequential_4/dense_2/kernel"),
