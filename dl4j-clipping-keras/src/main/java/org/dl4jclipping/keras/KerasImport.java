@@ -45,18 +45,26 @@ import java.util.regex.Pattern;
  * in float32; convert it with {@code convertDataType} for double.
  *
  * <p>What is refused, with the layer, option and value named: stateful or state-returning GRUs, unknown
- * activations, masks with gaps, Lambda layers (name the output layer instead when they only compute a training
- * loss), layers reading a mask DL4J cannot pass on. Training-only options (dropout, recurrent_dropout,
- * regularizers, constraints) import with a warning.
+ * activations, {@code merge_mode=None}, masks with gaps (Keras carries the state across a masked step inside a
+ * sequence, DL4J's layers reset it; padding before and after the sequence is exact), layers reading a mask DL4J
+ * cannot pass on (anything but a GRU right after {@code Masking}). Lambda layers fail with DL4J's import unless
+ * a {@code SameDiffLambdaLayer} is registered for them ({@code KerasLayer.registerLambdaLayer}); when they only
+ * compute a training loss, name the output layer instead, as the message says. Training-only options (dropout,
+ * recurrent_dropout, regularizers, constraints) import with a warning.
+ *
+ * <p>Limits: a GRU with a mask, {@code go_backwards} or {@code return_sequences=False} runs inside
+ * {@link org.dl4jclipping.keras.layers.KerasRecurrent}, which has no {@code rnnTimeStep} (bare GRUs keep it);
+ * {@code Bidirectional} with {@code return_sequences=False} imports for prediction only (DL4J's
+ * {@code BidirectionalLayer} cannot backpropagate a last-step output).
  *
  * <p>Training configuration: read by {@link KerasTraining} (not by DL4J, whose import drops {@code clipnorm} and
  * {@code clipvalue} and fails on configurations written by Keras 2.11 and later): the optimizer becomes the
  * network's updater, its clipping a {@code ClippingUpdater} with a {@code ClippingListener}, and one log line
  * says what was imported and why. A file without a training configuration imports with DL4J's default updater
- * and no clipping.
+ * (SGD, learning rate 1e-3) and no clipping.
  *
  * <p>Loss: the training configuration's loss becomes a DL4J loss layer after each vector output where DL4J has
- * it ({@link KerasLosses}: mse, crossentropies, ...; predictions unchanged), so the network can be fitted as it
+ * it (mse, mae, crossentropies, hinge, kld, poisson, ...; identity activation, so predictions are unchanged), so the network can be fitted as it
  * is; otherwise (log_cosh, a Python loss, a sequence output) a warning says what to add before fitting. JSON plus
  * weights carry no training configuration: no loss layer, no updater settings, no clipping.
  */
