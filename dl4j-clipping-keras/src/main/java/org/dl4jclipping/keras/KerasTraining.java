@@ -234,7 +234,7 @@ public final class KerasTraining {
         if (clipping != null) {
             net.setListeners(listeners(net.getListeners(), listener));
         }
-        log(layers);
+        log(layers, net.paramTable().keySet());
     }
 
     /** As {@link #applyTo(MultiLayerNetwork)}, for a {@link ComputationGraph}. */
@@ -248,7 +248,7 @@ public final class KerasTraining {
         if (clipping != null) {
             graph.setListeners(listeners(graph.getListeners(), listener));
         }
-        log(layers);
+        log(layers, graph.paramTable().keySet());
     }
 
     private static List<TrainingListener> listeners(Collection<TrainingListener> existing, ClippingListener added) {
@@ -260,10 +260,17 @@ public final class KerasTraining {
         return out;
     }
 
-    private void log(List<String> layers) {
+    /**
+     * Logs the description once; with a per-variable clipnorm and a GRU with reset_after=True (its parameter
+     * {@code rb}; {@code frb}/{@code brb} inside Bidirectional), adds that Keras's one bias variable [2, 3u] is
+     * DL4J's two parameters b and rb, clipped separately.
+     */
+    private void log(List<String> layers, Collection<String> paramKeys) {
+        boolean splitBias = perVariableNorm && paramKeys.stream().anyMatch(k -> k.endsWith("rb"));
         String line = "Keras training configuration: " + description() + " (installed on " + layers.size()
-                + " layers)" + (perVariableNorm ? "; note: a Keras variable holding two DL4J parameters (the "
-                + "[2, 3u] bias of a GRU with reset_after=True is DL4J's b and rb) is clipped as two" : "");
+                + " layers)" + (splitBias ? "; note: Keras keeps a reset_after=True GRU's two bias rows in one "
+                + "variable [2, 3u], DL4J in two parameters b and rb, so Clip.parameterNorm clips them separately "
+                + "where Keras's clipnorm clips them together" : "");
         if (differs) {
             LOG.warn(line);
         } else {

@@ -10,9 +10,14 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.Clip;
 import org.dl4jclipping.dl4j.ClippingUpdater;
 import org.dl4jclipping.keras.training.TrainingConfigs;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@link KerasTraining#applyTo} reaches every parameter of the networks {@link KerasImport} builds, through the
@@ -48,6 +53,27 @@ class KerasTrainingOnImportedNetworksTest {
             }
         }
         assertThat(checked).as("parameters checked").isNotEmpty();
+    }
+
+    @Test
+    void perVariableClipnorm_onResetAfterGru_logSaysTheBiasRowsAreClippedSeparately() {
+        Logger logger = (Logger) LoggerFactory.getLogger(KerasTraining.class);
+        ListAppender<ILoggingEvent> appender = new ListAppender<>();
+        appender.start();
+        logger.addAppender(appender);
+        try {
+            MultiLayerNetwork net = KerasImport.sequential(Fixtures.resource("tf2-gru-forecaster/model_gru.h5"));
+            appender.list.clear();
+            CLIPPED.applyTo(net);
+            assertThat(appender.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .contains("Clip.parameterNorm clips them separately");
+            appender.list.clear();
+            KerasTraining.parse(TrainingConfigs.FILE_KERAS_2_0_9, "2.0.9").applyTo(net); // global norm: no note
+            assertThat(appender.list).singleElement().extracting(ILoggingEvent::getFormattedMessage).asString()
+                    .doesNotContain("separately");
+        } finally {
+            logger.detachAppender(appender);
+        }
     }
 
     @ParameterizedTest
