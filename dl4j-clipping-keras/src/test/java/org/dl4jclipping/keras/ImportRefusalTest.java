@@ -75,6 +75,17 @@ class ImportRefusalTest {
     }
 
     @Test
+    void keras1Gru_fails_sayingToResaveWithKeras2() throws IOException {
+        Path json = editedGruModel(c -> { });
+        String edited = Files.readString(json).replace("\"keras_version\": \"2.10.0\"", "\"keras_version\": \"1.2.2\"")
+                .replace("\"keras_version\":\"2.10.0\"", "\"keras_version\":\"1.2.2\"");
+        Files.writeString(json, edited);
+        assertThatThrownBy(() -> KerasImport.sequential(json, WEIGHTS)).isInstanceOf(KerasImportException.class)
+                .hasMessageContaining("Keras GRU 'gru': saved by Keras 1.2.2")
+                .hasMessageContaining("save it again");
+    }
+
+    @Test
     void returnState_fails_namingLayerOptionAndValue() throws IOException {
         Path json = editedGruModel(c -> c.put("return_state", true));
         assertThatThrownBy(() -> KerasImport.sequential(json, WEIGHTS)).isInstanceOf(KerasImportException.class)

@@ -44,6 +44,11 @@ final class GruSpec {
     private GruSpec(String layerName, Map<String, Object> config, ImportAnnotations annotations)
             throws InvalidKerasConfigurationException, UnsupportedKerasConfigurationException {
         this.layerName = layerName;
+        if (annotations.kerasMajor() < 2) {
+            throw new UnsupportedKerasConfigurationException("Keras GRU '" + layerName + "': saved by Keras "
+                    + annotations.kerasVersion() + "; Keras 1 GRUs (output_dim, inner_activation, one weight per"
+                    + " gate) are not supported: load the model in Keras 2 and save it again");
+        }
         refuseTrue(config, "stateful", "DL4J's rnnTimeStep keeps state between calls instead; save the model with"
                 + " stateful=False to import it");
         refuseTrue(config, "return_state", "only the output sequence or last output can be imported");
