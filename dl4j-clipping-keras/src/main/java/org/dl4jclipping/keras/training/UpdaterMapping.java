@@ -27,15 +27,17 @@ import org.nd4j.linalg.learning.config.Sgd;
  *     uncorrected {@code sqrt(v)}, in every Keras version) = {@link Adam}; {@code amsgrad=true} ({@code v} replaced by
  *     its running maximum) = {@link AMSGrad}. A null {@code epsilon} (Keras 2.2's default) is Keras's
  *     {@code K.epsilon()} = 1e-7.</li>
- * <li>{@code RMSprop}: {@code a = rho a + (1-rho) g^2}; standalone Keras {@code p -= lr g / (sqrt(a) + eps)} =
- *     {@link RmsProp} exactly once its state starts at 0 as Keras's does (DL4J starts it at eps: the state is
- *     reset to 0 on import); tf.keras and Keras 3 put the epsilon inside the root,
+ * <li>{@code RMSprop}: {@code a = rho a + (1-rho) g^2}; standalone Keras and tf.keras OptimizerV2 (without
+ *     momentum: its Python branch, not the fused kernel) {@code p -= lr g / (sqrt(a) + eps)} = {@link RmsProp}
+ *     exactly once its state starts at 0 as Keras's does (DL4J starts it at eps: the state is reset to 0 on
+ *     import); the Keras 2.11+ and Keras 3 optimizers put the epsilon inside the root,
  *     {@code p -= lr g / sqrt(a + eps)}: mapped to the same {@link RmsProp}, with a note in the description (the
  *     two differ where {@code a} is near {@code eps}). {@code momentum != 0} and {@code centered=true} have no DL4J
  *     updater: refused.</li>
  * <li>{@code Adagrad}: {@code a += g^2; p -= lr g / (sqrt(a) + eps)} = {@link AdaGrad}, with the state set to
  *     {@code initial_accumulator_value} (tf.keras, Keras 3: 0.1 by default; standalone Keras: 0; DL4J alone would
- *     start at eps); Keras 3 puts the epsilon inside the root: a note as for RMSprop.</li>
+ *     start at eps); the Keras 2.11+ and Keras 3 optimizers put the epsilon inside the root: a note as for
+ *     RMSprop.</li>
  * <li>{@code Adadelta}: {@code a = rho a + (1-rho) g^2; u = g sqrt(d + eps) / sqrt(a + eps); p -= lr u;
  *     d = rho d + (1-rho) u^2} = {@link AdaDelta} when {@code lr = 1} (DL4J's has no learning rate); any other
  *     learning rate is refused.</li>
@@ -136,7 +138,7 @@ public final class UpdaterMapping {
             throw new KerasTrainingException(c.where("centered") + " = true cannot be imported: DL4J's RmsProp is "
                     + "not centred (only centered = false maps)");
         }
-        if (family != OptimizerFamily.STANDALONE_KERAS) {
+        if (family == OptimizerFamily.KERAS_OPTIMIZER) {
             notes.add("RMSprop: Keras's " + family.label() + " divides by sqrt(a + epsilon), DL4J's RmsProp by "
                     + "sqrt(a) + epsilon; they differ where the squared-gradient average a is near epsilon="
                     + Numbers.format(eps));

@@ -56,6 +56,9 @@ class UpdaterFormulaTest {
                         "3.8.0", new AdamRef(0.01, 0.5, 0.6, 1e-4, true, 0)),
                 Arguments.of("RMSprop (Keras 2.0.9)", optimizer("RMSprop", "\"lr\": 0.01, \"rho\": 0.8, "
                         + "\"epsilon\": 1e-3, \"decay\": 0.0"), "2.0.9", new RmsRef(0.01, 0.8, 1e-3)),
+                Arguments.of("RMSprop (tf.keras 2.9, no momentum)", optimizer("RMSprop", "\"name\": \"RMSprop\", "
+                        + "\"learning_rate\": 0.01, \"decay\": 0.0, \"rho\": 0.8, \"momentum\": 0.0, \"epsilon\": 1e-3, "
+                        + "\"centered\": false"), "2.9.0", new RmsRef(0.01, 0.8, 1e-3)),
                 Arguments.of("Adagrad, initial accumulator 0.1 (tf.keras 2.6)", optimizer("Adagrad",
                         "\"name\": \"Adagrad\", \"learning_rate\": 0.05, \"decay\": 0.0, "
                                 + "\"initial_accumulator_value\": 0.1, \"epsilon\": 1e-3"), "2.6.0",
@@ -228,7 +231,10 @@ class UpdaterFormulaTest {
         }
     }
 
-    /** Standalone Keras RMSprop: a = rho a + (1-rho) g^2 (a from 0); p -= lr g / (sqrt(a) + eps). */
+    /**
+     * Standalone Keras and tf.keras OptimizerV2 (momentum 0) RMSprop: a = rho a + (1-rho) g^2 (a from 0);
+     * p -= lr g / (sqrt(a) + eps).
+     */
     static final class RmsRef implements Reference {
         private final double lr;
         private final double rho;

@@ -175,10 +175,15 @@ class UpdaterMappingTest {
     }
 
     @Test
-    void epsilonInsideRoot_tfKerasRmsprop_descriptionSaysSo() {
-        KerasTraining t = KerasTraining.parse(optimizer("RMSprop", "\"name\": \"RMSprop\", \"learning_rate\": 0.001, "
+    void epsilonInsideRoot_keras3Rmsprop_descriptionSaysSo_tfKerasV2Rmsprop_same() {
+        KerasTraining k3 = KerasTraining.parse(optimizer("RMSprop", "\"name\": \"rmsprop\", \"learning_rate\": "
+                + "0.001, \"rho\": 0.9, \"momentum\": 0.0, \"epsilon\": 1e-07, \"centered\": false, \"clipnorm\": null"),
+                "3.8.0");
+        assertThat(k3.description()).contains("divides by sqrt(a + epsilon), DL4J's RmsProp by sqrt(a) + epsilon");
+        assertThat(k3.initialUpdaterState()).contains(0.0);
+        // tf.keras OptimizerV2 without momentum: var - lr * grad / (sqrt(denom) + epsilon), DL4J's formula
+        KerasTraining v2 = KerasTraining.parse(optimizer("RMSprop", "\"name\": \"RMSprop\", \"learning_rate\": 0.001, "
                 + "\"decay\": 0.0, \"rho\": 0.9, \"momentum\": 0.0, \"epsilon\": 1e-07, \"centered\": false"), "2.9.0");
-        assertThat(t.description()).contains("divides by sqrt(a + epsilon), DL4J's RmsProp by sqrt(a) + epsilon");
-        assertThat(t.initialUpdaterState()).contains(0.0);
+        assertThat(v2.description()).doesNotContain("sqrt(a + epsilon)");
     }
 }
