@@ -37,12 +37,37 @@ final class KerasFile implements AutoCloseable {
         this.weightsRoot = archive.getGroups().contains(MODEL_WEIGHTS) ? MODEL_WEIGHTS : null;
     }
 
-    /** Opens a file; fails naming the path when it does not exist. */
+    /** The HDF5 format signature, at the start of the file or of its superblock. */
+    private static final byte[] HDF5_SIGNATURE = {(byte) 0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+
+    /** Opens a file; fails naming the path when it does not exist or is not HDF5 (a Keras 3 ".keras" zip). */
     static KerasFile open(Path path) {
         if (!Files.isRegularFile(path)) {
             throw new KerasImportException("Keras file " + path + " does not exist or is not a file");
         }
+        if (!isHdf5(path)) {
+            throw new KerasImportException("Keras file " + path + " is not an HDF5 file: import a model saved with"
+                    + " model.save(\"model.h5\") or model.save_weights(\"weights.h5\") (Keras 3's .keras zip is"
+                    + " not supported: load it in Keras and save it as .h5)");
+        }
         return new KerasFile(path);
+    }
+
+    /** HDF5 puts its signature at byte 0, 512, 1024, 2048, ... (after an optional user block). */
+    private static boolean isHdf5(Path path) {
+        try (java.io.InputStream in = Files.newInputStream(path)) {
+            byte[] head = in.readNBytes(4096 + HDF5_SIGNATURE.length);
+            for (int offset = 0; offset + HDF5_SIGNATURE.length <= head.length; offset = offset == 0 ? 512
+                    : 2 * offset) {
+                if (java.util.Arrays.equals(head, offset, offset + HDF5_SIGNATURE.length, HDF5_SIGNATURE, 0,
+                        HDF5_SIGNATURE.length)) {
+                    return true;
+                }
+            }
+            return false;
+        } catch (java.io.IOException e) {
+            throw new KerasImportException("Cannot read Keras file " + path + ": " + e.getMessage(), e);
+        }
     }
 
     Path path() {

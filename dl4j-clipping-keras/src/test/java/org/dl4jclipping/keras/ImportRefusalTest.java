@@ -184,6 +184,15 @@ class ImportRefusalTest {
     }
 
     @Test
+    void kerasZipFile_failsSayingToSaveAsH5() throws IOException {
+        Path zip = dir.resolve("model.keras");
+        Files.write(zip, new byte[] {'P', 'K', 3, 4, 20, 0, 0, 0});
+        assertThatThrownBy(() -> KerasImport.sequential(zip)).isInstanceOf(KerasImportException.class)
+                .hasMessageContaining("is not an HDF5 file")
+                .hasMessageContaining("load it in Keras and save it as .h5");
+    }
+
+    @Test
     void weightsOnlyFileAsFullModel_failsSayingToGiveTheJson() {
         assertThatThrownBy(() -> KerasImport.sequential(WEIGHTS)).isInstanceOf(KerasImportException.class)
                 .hasMessageContaining("has no model_config attribute")
