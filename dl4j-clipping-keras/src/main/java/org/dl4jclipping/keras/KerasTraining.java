@@ -45,7 +45,8 @@ import org.slf4j.LoggerFactory;
  * {@code Clip.globalNorm} for files of standalone Keras up to 2.3 (one norm over all gradients there) and
  * {@code Clip.parameterNorm} for tf.keras and Keras 3 (one norm per variable); {@code global_clipnorm} ->
  * {@code Clip.globalNorm}; several in the order the saving Keras applies them; null means unset. Optimizers:
- * SGD (plain or Nesterov), Adam (and AMSGrad), RMSprop, Adagrad, Adadelta (learning rate 1), Adamax; legacy
+ * SGD (plain, Nesterov, or classical momentum through {@link org.dl4jclipping.keras.training.KerasMomentum}),
+ * Adam (and AMSGrad), RMSprop, Adagrad, Adadelta (learning rate 1), Adamax; legacy
  * {@code decay} becomes an iteration schedule {@code lr / (1 + decay * iteration)}; what DL4J cannot express
  * fails with a {@link KerasTrainingException} naming the field. Config formats: standalone Keras ({@code lr},
  * {@code decay}, clip fields only when set), tf.keras ({@code learning_rate}, {@code name},

@@ -62,11 +62,20 @@ class KerasTrainingApplyTest {
         return net;
     }
 
+    /** Features uniform in [-0.5, 0.5), targets in [0, 100), from java.util.Random(11): the same batch each call. */
     private static DataSet batch() {
-        Nd4j.getRandom().setSeed(11);
-        INDArray x = Nd4j.rand(DataType.DOUBLE, 8, 3).subi(0.5);
-        INDArray y = Nd4j.rand(DataType.DOUBLE, 8, 2).muli(100);
-        return new DataSet(x, y);
+        java.util.Random r = new java.util.Random(11);
+        double[][] x = new double[8][3];
+        double[][] y = new double[8][2];
+        for (int i = 0; i < 8; i++) {
+            for (int k = 0; k < 3; k++) {
+                x[i][k] = r.nextDouble() - 0.5;
+            }
+            for (int k = 0; k < 2; k++) {
+                y[i][k] = 100 * r.nextDouble();
+            }
+        }
+        return new DataSet(Nd4j.createFromArray(x), Nd4j.createFromArray(y));
     }
 
     private static long clippingListeners(java.util.Collection<TrainingListener> ls) {

@@ -22,7 +22,8 @@ import org.nd4j.linalg.learning.config.Sgd;
  * <ul>
  * <li>{@code SGD(momentum=0)}: {@code p -= lr g} = {@link Sgd}. {@code SGD(momentum=mu, nesterov=true)}:
  *     {@code v = mu v - lr g; p += mu v - lr g} = {@link Nesterovs} (DL4J's {@code p -= mu v_prev - (1 + mu) v}
- *     is the same sum). {@code SGD(momentum>0, nesterov=false)} ({@code p += v}) has no DL4J updater: refused.</li>
+ *     is the same sum). {@code SGD(momentum>0, nesterov=false)} ({@code v = mu v - lr g; p += v}) has no DL4J
+ *     updater: {@link KerasMomentum}, this package's.</li>
  * <li>{@code Adam}: {@code p -= lr sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps)} (the epsilon added to the
  *     uncorrected {@code sqrt(v)}, in every Keras version) = {@link Adam}; {@code amsgrad=true} ({@code v} replaced by
  *     its running maximum) = {@link AMSGrad}. A null {@code epsilon} (Keras 2.2's default) is Keras's
@@ -99,10 +100,9 @@ public final class UpdaterMapping {
                     "SGD(" + lr.description() + ") -> Sgd", notes);
         }
         if (!nesterov) {
-            throw new KerasTrainingException(c.where("momentum") + " = " + Numbers.format(momentum) + " with "
-                    + "nesterov=false (classical momentum, p += v) has no DL4J updater (DL4J's momentum updater is "
-                    + "Nesterovs). Set an updater of your own after import; KerasTraining.clipping() still gives "
-                    + "the clipping");
+            return new UpdaterMapping(new KerasMomentum(lr.initial(), lr.schedule(), momentum), null,
+                    "SGD(" + lr.description() + ", momentum=" + Numbers.format(momentum) + ") -> KerasMomentum "
+                            + "(classical momentum, which DL4J lacks)", notes);
         }
         IUpdater u = lr.schedule() == null ? new Nesterovs(lr.initial(), momentum)
                 : new Nesterovs(lr.schedule(), momentum);

@@ -7,7 +7,8 @@
  * ({@link org.dl4jclipping.keras.training.OptimizerConfig}), the learning rate
  * ({@link org.dl4jclipping.keras.training.LearningRates}), the updater
  * ({@link org.dl4jclipping.keras.training.UpdaterMapping}), the clipping
- * ({@link org.dl4jclipping.keras.training.ClipMapping}) and the installation on a network
- * ({@link org.dl4jclipping.keras.training.NetworkUpdaters}).
+ * ({@link org.dl4jclipping.keras.training.ClipMapping}), the installation on a network
+ * ({@link org.dl4jclipping.keras.training.NetworkUpdaters}), and the one Keras update DL4J has no updater for,
+ * SGD with classical momentum ({@link org.dl4jclipping.keras.training.KerasMomentum}).
  */
 package org.dl4jclipping.keras.training;

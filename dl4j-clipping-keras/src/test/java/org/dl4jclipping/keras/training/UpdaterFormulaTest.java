@@ -46,7 +46,12 @@ class UpdaterFormulaTest {
                 Arguments.of("SGD Nesterov, large decay (Keras 3 has none: tf.keras 2.9)", optimizer("SGD",
                         "\"name\": \"SGD\", \"learning_rate\": 0.05, \"decay\": 0.3, \"momentum\": 0.7, "
                                 + "\"nesterov\": true"), "2.9.0", new Nesterov(0.05, 0.3, 0.7)),
-                Arguments.of("Adam (the 2.10.0 file)", TrainingConfigs.FILE_KERAS_2_10_0, "2.10.0",
+                Arguments.of("SGD classical momentum + decay (Keras 2.2.4)", optimizer("SGD", "\"lr\": 0.05, "
+                        + "\"momentum\": 0.8, \"decay\": 0.3, \"nesterov\": false"), "2.2.4", new Momentum(0.05, 0.3, 0.8)),
+                Arguments.of("SGD classical momentum (Keras 3)", optimizer("SGD", "\"name\": \"SGD\", "
+                        + "\"learning_rate\": 0.01, \"momentum\": 0.9, \"nesterov\": false, \"clipnorm\": null"), "3.8.0",
+                        new Momentum(0.01, 0.0, 0.9)),
+                                Arguments.of("Adam (the 2.10.0 file)", TrainingConfigs.FILE_KERAS_2_10_0, "2.10.0",
                         new AdamRef(0.0005000000237487257, 0.8999999761581421, 0.9990000128746033, 1e-7, false, 0)),
                 Arguments.of("Adam decay 0.2 (Keras 2.1)", optimizer("Adam", "\"lr\": 0.01, \"beta_1\": 0.8, "
                         + "\"beta_2\": 0.95, \"epsilon\": 1e-3, \"decay\": 0.2, \"amsgrad\": false"), "2.1.0",
@@ -188,6 +193,31 @@ class UpdaterFormulaTest {
             for (int i = 0; i < N; i++) {
                 v[i] = mu * v[i] - lrT * g[i];
                 d[i] = mu * v[i] - lrT * g[i];
+            }
+            return d;
+        }
+    }
+
+    /** Keras SGD(nesterov=False): v = mu v - lr_t g; p += v. */
+    static final class Momentum implements Reference {
+        private final double lr;
+        private final double decay;
+        private final double mu;
+        private final double[] v = new double[N];
+
+        Momentum(double lr, double decay, double mu) {
+            this.lr = lr;
+            this.decay = decay;
+            this.mu = mu;
+        }
+
+        @Override
+        public double[] step(double[] g, int t) {
+            double lrT = lr / (1 + decay * (t - 1));
+            double[] d = new double[N];
+            for (int i = 0; i < N; i++) {
+                v[i] = mu * v[i] - lrT * g[i];
+                d[i] = v[i];
             }
             return d;
         }

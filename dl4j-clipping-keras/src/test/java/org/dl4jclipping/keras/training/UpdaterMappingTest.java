@@ -125,10 +125,9 @@ class UpdaterMappingTest {
     }
 
     @Test
-    void classicalMomentum_refusedNamingMomentum() {
-        assertThatThrownBy(() -> updater(optimizer("SGD", "\"lr\": 0.01, \"momentum\": 0.9, \"decay\": 0.0, "
-                + "\"nesterov\": false"), "2.0.9")).isInstanceOf(KerasTrainingException.class)
-                .hasMessageContaining("optimizer SGD, field momentum = 0.9 with nesterov=false");
+    void classicalMomentum_isKerasMomentum() {
+        assertThat(updater(optimizer("SGD", "\"lr\": 0.01, \"momentum\": 0.9, \"decay\": 0.0, \"nesterov\": false"),
+                "2.0.9")).isEqualTo(new KerasMomentum(0.01, null, 0.9));
     }
 
     @Test
