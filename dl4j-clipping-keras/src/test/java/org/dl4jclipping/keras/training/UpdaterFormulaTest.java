@@ -47,10 +47,11 @@ class UpdaterFormulaTest {
                         "\"name\": \"SGD\", \"learning_rate\": 0.05, \"decay\": 0.3, \"momentum\": 0.7, "
                                 + "\"nesterov\": true"), "2.9.0", new Nesterov(0.05, 0.3, 0.7)),
                 Arguments.of("SGD classical momentum + decay (Keras 2.2.4)", optimizer("SGD", "\"lr\": 0.05, "
-                        + "\"momentum\": 0.8, \"decay\": 0.3, \"nesterov\": false"), "2.2.4", new Momentum(0.05, 0.3, 0.8)),
+                        + "\"momentum\": 0.8, \"decay\": 0.3, \"nesterov\": false"), "2.2.4",
+                        new Momentum(0.05, 0.3, 0.8)),
                 Arguments.of("SGD classical momentum (Keras 3)", optimizer("SGD", "\"name\": \"SGD\", "
-                        + "\"learning_rate\": 0.01, \"momentum\": 0.9, \"nesterov\": false, \"clipnorm\": null"), "3.8.0",
-                        new Momentum(0.01, 0.0, 0.9)),
+                        + "\"learning_rate\": 0.01, \"momentum\": 0.9, \"nesterov\": false, \"clipnorm\": null"),
+                        "3.8.0", new Momentum(0.01, 0.0, 0.9)),
                                 Arguments.of("Adam (the 2.10.0 file)", TrainingConfigs.FILE_KERAS_2_10_0, "2.10.0",
                         new AdamRef(0.0005000000237487257, 0.8999999761581421, 0.9990000128746033, 1e-7, false, 0)),
                 Arguments.of("Adam decay 0.2 (Keras 2.1)", optimizer("Adam", "\"lr\": 0.01, \"beta_1\": 0.8, "
@@ -62,8 +63,8 @@ class UpdaterFormulaTest {
                 Arguments.of("RMSprop (Keras 2.0.9)", optimizer("RMSprop", "\"lr\": 0.01, \"rho\": 0.8, "
                         + "\"epsilon\": 1e-3, \"decay\": 0.0"), "2.0.9", new RmsRef(0.01, 0.8, 1e-3)),
                 Arguments.of("RMSprop (tf.keras 2.9, no momentum)", optimizer("RMSprop", "\"name\": \"RMSprop\", "
-                        + "\"learning_rate\": 0.01, \"decay\": 0.0, \"rho\": 0.8, \"momentum\": 0.0, \"epsilon\": 1e-3, "
-                        + "\"centered\": false"), "2.9.0", new RmsRef(0.01, 0.8, 1e-3)),
+                        + "\"learning_rate\": 0.01, \"decay\": 0.0, \"rho\": 0.8, \"momentum\": 0.0, "
+                        + "\"epsilon\": 1e-3, \"centered\": false"), "2.9.0", new RmsRef(0.01, 0.8, 1e-3)),
                 Arguments.of("Adagrad, initial accumulator 0.1 (tf.keras 2.6)", optimizer("Adagrad",
                         "\"name\": \"Adagrad\", \"learning_rate\": 0.05, \"decay\": 0.0, "
                                 + "\"initial_accumulator_value\": 0.1, \"epsilon\": 1e-3"), "2.6.0",
@@ -75,7 +76,8 @@ class UpdaterFormulaTest {
                 // DL4J's AdaMax ignores epsilon (libnd4j divides by u + 1e-32): Keras's formula with epsilon 0,
                 // as the description says
                 Arguments.of("Adamax (tf.keras 2.7), epsilon ignored", optimizer("Adamax", "\"name\": \"Adamax\", "
-                        + "\"learning_rate\": 0.02, \"decay\": 0.0, \"beta_1\": 0.7, \"beta_2\": 0.9, \"epsilon\": 1e-3"),
+                        + "\"learning_rate\": 0.02, \"decay\": 0.0, \"beta_1\": 0.7, \"beta_2\": 0.9, "
+                        + "\"epsilon\": 1e-3"),
                         "2.7.0", new AdamaxRef(0.02, 0.7, 0.9, 0.0)));
     }
 

@@ -176,7 +176,8 @@ class UpdaterMappingTest {
     @Test
     void epsilonInsideRoot_keras3Rmsprop_descriptionSaysSo_tfKerasV2Rmsprop_same() {
         KerasTraining k3 = KerasTraining.parse(optimizer("RMSprop", "\"name\": \"rmsprop\", \"learning_rate\": "
-                + "0.001, \"rho\": 0.9, \"momentum\": 0.0, \"epsilon\": 1e-07, \"centered\": false, \"clipnorm\": null"),
+                + "0.001, \"rho\": 0.9, \"momentum\": 0.0, \"epsilon\": 1e-07, \"centered\": false, "
+                + "\"clipnorm\": null"),
                 "3.8.0");
         assertThat(k3.description()).contains("divides by sqrt(a + epsilon), DL4J's RmsProp by sqrt(a) + epsilon");
         assertThat(k3.initialUpdaterState()).contains(0.0);
