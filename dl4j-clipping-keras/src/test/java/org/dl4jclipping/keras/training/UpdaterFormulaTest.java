@@ -42,16 +42,16 @@ class UpdaterFormulaTest {
                 Arguments.of("SGD decay 0.1 (Keras 2.2.4)", optimizer("SGD", "\"lr\": 0.1, \"momentum\": 0.0, "
                         + "\"decay\": 0.1, \"nesterov\": false"), "2.2.4", new Sgd(0.1, 0.1)),
                 Arguments.of("SGD Nesterov + decay (the 2.0.9 file)", TrainingConfigs.FILE_KERAS_2_0_9, "2.0.9",
-                        new Nesterov(0.019999999552965164, 9.999999974752427e-07, 0.8999999761581421)),
+                        new MomentumRef(0.019999999552965164, 9.999999974752427e-07, 0.8999999761581421, true)),
                 Arguments.of("SGD Nesterov, large decay (Keras 3 has none: tf.keras 2.9)", optimizer("SGD",
                         "\"name\": \"SGD\", \"learning_rate\": 0.05, \"decay\": 0.3, \"momentum\": 0.7, "
-                                + "\"nesterov\": true"), "2.9.0", new Nesterov(0.05, 0.3, 0.7)),
+                                + "\"nesterov\": true"), "2.9.0", new MomentumRef(0.05, 0.3, 0.7, true)),
                 Arguments.of("SGD classical momentum + decay (Keras 2.2.4)", optimizer("SGD", "\"lr\": 0.05, "
                         + "\"momentum\": 0.8, \"decay\": 0.3, \"nesterov\": false"), "2.2.4",
-                        new Momentum(0.05, 0.3, 0.8)),
+                        new MomentumRef(0.05, 0.3, 0.8, false)),
                 Arguments.of("SGD classical momentum (Keras 3)", optimizer("SGD", "\"name\": \"SGD\", "
                         + "\"learning_rate\": 0.01, \"momentum\": 0.9, \"nesterov\": false, \"clipnorm\": null"),
-                        "3.8.0", new Momentum(0.01, 0.0, 0.9)),
+                        "3.8.0", new MomentumRef(0.01, 0.0, 0.9, false)),
                                 Arguments.of("Adam (the 2.10.0 file)", TrainingConfigs.FILE_KERAS_2_10_0, "2.10.0",
                         new AdamRef(0.0005000000237487257, 0.8999999761581421, 0.9990000128746033, 1e-7, false, 0)),
                 Arguments.of("Adam decay 0.2 (Keras 2.1)", optimizer("Adam", "\"lr\": 0.01, \"beta_1\": 0.8, "
@@ -175,17 +175,13 @@ class UpdaterFormulaTest {
         }
     }
 
-    /** Keras SGD(nesterov=True): v = mu v - lr_t g; p += mu v - lr_t g. */
-    static final class Nesterov implements Reference {
-        private final double lr;
-        private final double decay;
-        private final double mu;
-        private final double[] v = new double[N];
-
-        Nesterov(double lr, double decay, double mu) {
-            this.lr = lr;
-            this.decay = decay;
-            this.mu = mu;
+    /**
+     * Keras SGD with momentum: v = mu v - lr_t g; p += v (classical) or p += mu v - lr_t g (nesterov=True), with
+     * lr_t = lr / (1 + decay (t-1)).
+     */
+    record MomentumRef(double lr, double decay, double mu, boolean nesterov, double[] v) implements Reference {
+        MomentumRef(double lr, double decay, double mu, boolean nesterov) {
+            this(lr, decay, mu, nesterov, new double[N]);
         }
 
         @Override
@@ -194,32 +190,7 @@ class UpdaterFormulaTest {
             double[] d = new double[N];
             for (int i = 0; i < N; i++) {
                 v[i] = mu * v[i] - lrT * g[i];
-                d[i] = mu * v[i] - lrT * g[i];
-            }
-            return d;
-        }
-    }
-
-    /** Keras SGD(nesterov=False): v = mu v - lr_t g; p += v. */
-    static final class Momentum implements Reference {
-        private final double lr;
-        private final double decay;
-        private final double mu;
-        private final double[] v = new double[N];
-
-        Momentum(double lr, double decay, double mu) {
-            this.lr = lr;
-            this.decay = decay;
-            this.mu = mu;
-        }
-
-        @Override
-        public double[] step(double[] g, int t) {
-            double lrT = lr / (1 + decay * (t - 1));
-            double[] d = new double[N];
-            for (int i = 0; i < N; i++) {
-                v[i] = mu * v[i] - lrT * g[i];
-                d[i] = v[i];
+                d[i] = nesterov ? mu * v[i] - lrT * g[i] : v[i];
             }
             return d;
         }
@@ -229,28 +200,17 @@ class UpdaterFormulaTest {
      * Keras Adam: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2 (amsgrad: vhat = max(vhat, v) used instead of v);
      * p -= lr_t sqrt(1-b2^t)/(1-b1^t) m / (sqrt(v) + eps), lr_t = lr / (1 + decay (t-1)).
      */
-    static final class AdamRef implements Reference {
-        private final double lr;
-        private final double b1;
-        private final double b2;
-        private final double eps;
-        private final boolean amsgrad;
-        private final double decay;
-        private final double[] m = new double[N];
-        private final double[] v = new double[N];
-        private final double[] vhat = new double[N];
-
+    record AdamRef(double lr, double b1, double b2, double eps, boolean amsgrad, double decay, double[][] state)
+            implements Reference {
         AdamRef(double lr, double b1, double b2, double eps, boolean amsgrad, double decay) {
-            this.lr = lr;
-            this.b1 = b1;
-            this.b2 = b2;
-            this.eps = eps;
-            this.amsgrad = amsgrad;
-            this.decay = decay;
+            this(lr, b1, b2, eps, amsgrad, decay, new double[3][N]);
         }
 
         @Override
         public double[] step(double[] g, int t) {
+            double[] m = state[0];
+            double[] v = state[1];
+            double[] vhat = state[2];
             double a = lr / (1 + decay * (t - 1)) * Math.sqrt(1 - Math.pow(b2, t)) / (1 - Math.pow(b1, t));
             double[] d = new double[N];
             for (int i = 0; i < N; i++) {
@@ -267,16 +227,9 @@ class UpdaterFormulaTest {
      * Standalone Keras and tf.keras OptimizerV2 (momentum 0) RMSprop: a = rho a + (1-rho) g^2 (a from 0);
      * p -= lr g / (sqrt(a) + eps).
      */
-    static final class RmsRef implements Reference {
-        private final double lr;
-        private final double rho;
-        private final double eps;
-        private final double[] a = new double[N];
-
+    record RmsRef(double lr, double rho, double eps, double[] a) implements Reference {
         RmsRef(double lr, double rho, double eps) {
-            this.lr = lr;
-            this.rho = rho;
-            this.eps = eps;
+            this(lr, rho, eps, new double[N]);
         }
 
         @Override
@@ -291,15 +244,15 @@ class UpdaterFormulaTest {
     }
 
     /** Keras Adagrad (standalone, tf.keras AdagradV2): a += g^2 (a from a0); p -= lr g / (sqrt(a) + eps). */
-    static final class AdagradRef implements Reference {
-        private final double lr;
-        private final double eps;
-        private final double[] a = new double[N];
-
+    record AdagradRef(double lr, double eps, double[] a) implements Reference {
         AdagradRef(double lr, double a0, double eps) {
-            this.lr = lr;
-            this.eps = eps;
+            this(lr, eps, filled(a0));
+        }
+
+        private static double[] filled(double a0) {
+            double[] a = new double[N];
             java.util.Arrays.fill(a, a0);
+            return a;
         }
 
         @Override
@@ -317,19 +270,15 @@ class UpdaterFormulaTest {
      * Keras Adadelta with lr 1: a = rho a + (1-rho) g^2; u = g sqrt(d + eps) / sqrt(a + eps); p -= u;
      * d = rho d + (1-rho) u^2.
      */
-    static final class AdadeltaRef implements Reference {
-        private final double rho;
-        private final double eps;
-        private final double[] a = new double[N];
-        private final double[] dAcc = new double[N];
-
+    record AdadeltaRef(double rho, double eps, double[][] state) implements Reference {
         AdadeltaRef(double rho, double eps) {
-            this.rho = rho;
-            this.eps = eps;
+            this(rho, eps, new double[2][N]);
         }
 
         @Override
         public double[] step(double[] g, int t) {
+            double[] a = state[0];
+            double[] dAcc = state[1];
             double[] d = new double[N];
             for (int i = 0; i < N; i++) {
                 a[i] = rho * a[i] + (1 - rho) * g[i] * g[i];
@@ -342,23 +291,15 @@ class UpdaterFormulaTest {
     }
 
     /** Keras Adamax: m = b1 m + (1-b1) g; u = max(b2 u, |g|); p -= lr / (1-b1^t) m / (u + eps). */
-    static final class AdamaxRef implements Reference {
-        private final double lr;
-        private final double b1;
-        private final double b2;
-        private final double eps;
-        private final double[] m = new double[N];
-        private final double[] u = new double[N];
-
+    record AdamaxRef(double lr, double b1, double b2, double eps, double[][] state) implements Reference {
         AdamaxRef(double lr, double b1, double b2, double eps) {
-            this.lr = lr;
-            this.b1 = b1;
-            this.b2 = b2;
-            this.eps = eps;
+            this(lr, b1, b2, eps, new double[2][N]);
         }
 
         @Override
         public double[] step(double[] g, int t) {
+            double[] m = state[0];
+            double[] u = state[1];
             double[] d = new double[N];
             for (int i = 0; i < N; i++) {
                 m[i] = b1 * m[i] + (1 - b1) * g[i];
