@@ -176,6 +176,7 @@ public final class PrivateTraining {
     public static final class Builder {
         private double noiseMultiplier = Double.NaN;
         private double[] maxGradNorms;
+        private boolean perLayer;
         private double sampleRate = Double.NaN;
         private double delta = Double.NaN;
         private double epsilonBudget = Double.POSITIVE_INFINITY;
@@ -196,6 +197,7 @@ public final class PrivateTraining {
         /** Flat clipping: one threshold {@code C} over all parameters of an example; finite, {@code > 0}. */
         public Builder maxGradNorm(double c) {
             this.maxGradNorms = new double[] {c};
+            this.perLayer = false;
             return this;
         }
 
@@ -205,6 +207,7 @@ public final class PrivateTraining {
          */
         public Builder perLayerMaxGradNorms(double... c) {
             this.maxGradNorms = Check.notNull("perLayerMaxGradNorms", c).clone();
+            this.perLayer = true;
             return this;
         }
 
@@ -262,11 +265,13 @@ public final class PrivateTraining {
                 throw new IllegalArgumentException("maxGradNorm is not set: set maxGradNorm(C) for flat clipping or "
                         + "perLayerMaxGradNorms(C_1, C_2, ...) for per-layer clipping");
             }
-            if (maxGradNorms.length == 0) {
-                throw Check.outOfRange("perLayerMaxGradNorms.length", 0, "must be >= 1");
+            if (perLayer && maxGradNorms.length < 2) {
+                throw Check.outOfRange("perLayerMaxGradNorms.length", maxGradNorms.length, "must be >= 2, one "
+                        + "threshold per layer with parameters (for one threshold over all parameters use "
+                        + "maxGradNorm)");
             }
             for (int k = 0; k < maxGradNorms.length; k++) {
-                Check.positiveFinite(maxGradNorms.length == 1 ? "maxGradNorm" : "perLayerMaxGradNorms[" + k + "]",
+                Check.positiveFinite(!perLayer ? "maxGradNorm" : "perLayerMaxGradNorms[" + k + "]",
                         maxGradNorms[k]);
             }
             Check.inHalfOpen("sampleRate", sampleRate, 0, 1);

@@ -183,6 +183,10 @@ class PrivateTrainingTest {
         assertThatThrownBy(() -> base().delta(1).build()).hasMessageContaining("delta = 1.0");
         assertThatThrownBy(() -> base().maxGradNorm(Double.NaN).build()).hasMessageContaining("maxGradNorm = NaN");
         assertThatThrownBy(() -> base().epsilonBudget(0).build()).hasMessageContaining("epsilonBudget = 0.0");
+        assertThatThrownBy(() -> base().perLayerMaxGradNorms(1.0).build())
+                .hasMessageContaining("perLayerMaxGradNorms.length = 1").hasMessageContaining("use maxGradNorm");
+        assertThatThrownBy(() -> base().perLayerMaxGradNorms(1.0, -2).build())
+                .hasMessageContaining("perLayerMaxGradNorms[1] = -2.0");
         Case c = PrivateNets.mlp(DataType.DOUBLE, new Sgd(0.1));
         assertThatThrownBy(() -> base().perLayerMaxGradNorms(1, 2).build().step(c.net(), c.batch(), 40))
                 .hasMessageContaining("perLayerMaxGradNorms.length = 2")
