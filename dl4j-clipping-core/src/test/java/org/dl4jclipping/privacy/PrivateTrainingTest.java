@@ -154,6 +154,33 @@ class PrivateTrainingTest {
     }
 
     @Test
+    void poissonSampling_sequencesKeepTheirMasks_andTrainOnTheFastPath() {
+        Case c = PrivateNets.embeddingSequence(DataType.DOUBLE, org.deeplearning4j.nn.conf.RNNFormat.NCW);
+        DataSet all = c.batch();
+        PoissonSampling s = new PoissonSampling(all, 0.5, 4);
+        int checked = 0;
+        while (s.hasNext()) {
+            DataSet batch = s.next();
+            for (int r = 0; r < batch.numExamples(); r++) {
+                INDArray tokens = batch.getFeatures().getRow(r);
+                for (int i = 0; i < all.numExamples(); i++) {
+                    if (all.getFeatures().getRow(i).equals(tokens)) {
+                        assertThat(batch.getFeaturesMaskArray().getRow(r))
+                                .isEqualTo(all.getFeaturesMaskArray().getRow(i));
+                        assertThat(batch.getLabelsMaskArray().getRow(r))
+                                .isEqualTo(all.getLabelsMaskArray().getRow(i));
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertThat(checked).isPositive();
+        List<DpStepReport> reports = new ArrayList<>();
+        base().sampleRate(0.5).seed(2).report(reports::add).build().fit(c.net(), all, 3);
+        assertThat(reports).hasSize(6).allSatisfy(r -> assertThat(r.fastPath()).isTrue());
+    }
+
+    @Test
     void genericPath_lstm_trainsAndReportsIt() {
         Case c = PrivateNets.lstm(DataType.DOUBLE);
         INDArray before = c.net().params().dup();
