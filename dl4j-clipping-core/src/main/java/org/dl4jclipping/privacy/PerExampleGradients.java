@@ -132,7 +132,8 @@ public final class PerExampleGradients {
 
     /** The indices of the network's layers with parameters, in order: the rows of {@link #layerNorms()}. */
     public int[] layerIndices() {
-        return LayerViews.of(net, scratch()).stream().mapToInt(LayerViews::layer).toArray();
+        return java.util.stream.IntStream.range(0, net.getLayers().length)
+                .filter(k -> net.getLayers()[k].numParams() > 0).toArray();
     }
 
     /** {@code [layer][example]}: the L2 norm of each example's gradient of each layer with parameters. */
@@ -198,9 +199,5 @@ public final class PerExampleGradients {
                 layers[v.layer()].writeClippedSum(factors[s], v);
             }
         }
-    }
-
-    private INDArray scratch() {
-        return Nd4j.create(net.params().dataType(), 1, net.numParams());
     }
 }
