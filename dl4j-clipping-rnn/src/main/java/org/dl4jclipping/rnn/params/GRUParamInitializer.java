@@ -108,6 +108,12 @@ public final class GRUParamInitializer implements ParamInitializer {
     public Map<String, INDArray> init(NeuralNetConfiguration conf, INDArray paramsView, boolean initializeParams) {
         GRU gru = asGru(conf.getLayer());
         Map<String, INDArray> params = views(gru, paramsView);
+        // DL4J's setParams, TransferLearning and ModelSerializer paths read the variable list of the configuration
+        for (String key : params.keySet()) {
+            if (!conf.getVariables().contains(key)) {
+                conf.addVariable(key);
+            }
+        }
         if (initializeParams) {
             long nIn = gru.getNIn();
             long nOut = gru.getNOut();
