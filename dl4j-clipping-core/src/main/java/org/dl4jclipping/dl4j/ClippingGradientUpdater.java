@@ -22,7 +22,7 @@ import org.nd4j.linalg.learning.config.IUpdater;
  * AdaGrad) only if that part is still all zeros, so that a state DL4J copies in on restore, between construction
  * and the first step, is kept (those updaters' states are never all zeros once used).
  */
-final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
+final class ClippingGradientUpdater implements GradientUpdater<WrappingUpdater> {
 
     static final String MISSING_LISTENER = "This network's updater is a ClippingUpdater, but no ClippingListener "
             + "clipped this step's gradient. Add one after init() and after restoring or cloning the network: "
@@ -34,9 +34,9 @@ final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
     /** Key of the strategy slot in the map form of the state ({@link #getState()}: SameDiff's saved models). */
     static final String SLOT_KEY = "clipping";
 
-    private final IUpdater config;
-    private final IUpdater wrapped;
-    private final int slotSize;
+    private final WrappingUpdater config;
+    private final IUpdater wrapped;     // config.getUpdater()
+    private final int slotSize;         // config.slotSize()
     private GradientUpdater<?> inner;
     private INDArray view;
     private INDArray slots;
@@ -46,19 +46,18 @@ final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
     private long armedFor = Long.MIN_VALUE;
 
     /** For a stateless strategy: the wrapped updater is bound at once. */
-    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, GradientUpdater<?> inner) {
+    ClippingGradientUpdater(WrappingUpdater config, GradientUpdater<?> inner) {
         this.config = config;
-        this.wrapped = wrapped;
+        this.wrapped = config.getUpdater();
         this.slotSize = 0;
         this.inner = inner;
     }
 
     /** For a stateful strategy: the view holds the wrapped updater's state and the strategy slots. */
-    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, int slotSize, INDArray viewArray,
-                            boolean initialize) {
+    ClippingGradientUpdater(WrappingUpdater config, INDArray viewArray, boolean initialize) {
         this.config = config;
-        this.wrapped = wrapped;
-        this.slotSize = slotSize;
+        this.wrapped = config.getUpdater();
+        this.slotSize = config.slotSize();
         setView(viewArray, initialize);
     }
 
@@ -66,11 +65,10 @@ final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
      * For a stateful strategy restored from the map form of the state (a SameDiff model saved with its updater
      * state): the wrapped updater from its own entries, the one strategy slot from {@link #SLOT_KEY}.
      */
-    ClippingGradientUpdater(IUpdater config, IUpdater wrapped, int slotSize, Map<String, INDArray> state,
-                            boolean initialize) {
+    ClippingGradientUpdater(WrappingUpdater config, Map<String, INDArray> state, boolean initialize) {
         this.config = config;
-        this.wrapped = wrapped;
-        this.slotSize = slotSize;
+        this.wrapped = config.getUpdater();
+        this.slotSize = config.slotSize();
         this.stateful = true;
         INDArray slot = state.get(SLOT_KEY);
         if (slot == null || slot.length() != slotSize) {
@@ -134,7 +132,7 @@ final class ClippingGradientUpdater implements GradientUpdater<IUpdater> {
     }
 
     @Override
-    public IUpdater getConfig() {
+    public WrappingUpdater getConfig() {
         return config;
     }
 

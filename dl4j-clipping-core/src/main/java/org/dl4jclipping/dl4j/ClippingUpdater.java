@@ -85,6 +85,12 @@ public final class ClippingUpdater extends WrappingUpdater {
         return strategy.stateSize() + strategy.parameterStateSize();
     }
 
+    /** Every variable: this strategy. */
+    @Override
+    ClipStrategy strategyFor(String variable) {
+        return strategy;
+    }
+
     @Override
     public ClippingUpdater clone() {
         return new ClippingUpdater(getUpdater().clone(), strategy);

@@ -101,7 +101,7 @@ public class SameDiffClipping extends BaseListener {
     public void iterationStart(SameDiff sd, At at, MultiDataSet data, long etlMs) {
         TrainingConfig config = sd.getTrainingConfig();
         IUpdater updater = config.getUpdater();
-        if (!(updater instanceof ClippingUpdater) && !(updater instanceof VariableClipping)) {
+        if (!(updater instanceof WrappingUpdater)) {
             throw new IllegalStateException("SameDiffClipping is on this SameDiff, but its TrainingConfig's updater is "
                     + updater + ", not a ClippingUpdater or VariableClipping: nothing would be clipped. Set "
                     + "TrainingConfig.builder().updater(new ClippingUpdater(<updater>, <strategy>)), or remove the "
@@ -232,7 +232,7 @@ public class SameDiffClipping extends BaseListener {
         GradientLayout.Builder layout = GradientLayout.builder();
         Map<ClipStrategy, List<Integer>> rules = new LinkedHashMap<>();
         Map<ClipStrategy, List<Member>> ruleMembers = new LinkedHashMap<>();
-        IUpdater config = sd.getTrainingConfig().getUpdater();
+        WrappingUpdater config = (WrappingUpdater) sd.getTrainingConfig().getUpdater(); // checked at iterationStart
         int index = 0;
         for (Member m : byName.values()) {
             if (m.gradient == null) {
@@ -244,7 +244,7 @@ public class SameDiffClipping extends BaseListener {
             String param = VariableClipping.paramOf(m.name);
             layout.add(new ParamGradient(layer, param, m.gradient, m.param, false,
                     ParamGradient.isWeightByName(param, m.gradient)));
-            ClipStrategy s = VariableClipping.strategyOf(config, m.name);
+            ClipStrategy s = config.strategyFor(m.name);
             if (s != null) {
                 rules.computeIfAbsent(s, x -> new ArrayList<>()).add(index);
                 ruleMembers.computeIfAbsent(s, x -> new ArrayList<>()).add(m);

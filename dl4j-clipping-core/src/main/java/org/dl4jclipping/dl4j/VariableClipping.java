@@ -2,7 +2,6 @@ package org.dl4jclipping.dl4j;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import lombok.EqualsAndHashCode;
@@ -75,6 +74,7 @@ public final class VariableClipping extends WrappingUpdater {
     }
 
     /** The strategy of the first rule matching {@code variable}, or {@code null}: not clipped. */
+    @Override
     public ClipStrategy strategyFor(String variable) {
         for (Rule r : rules) {
             if (r.matches(variable)) {
@@ -198,12 +198,5 @@ public final class VariableClipping extends WrappingUpdater {
     static String paramOf(String variable) {
         int slash = variable.lastIndexOf('/');
         return slash > 0 ? variable.substring(slash + 1) : variable;
-    }
-
-    static ClipStrategy strategyOf(IUpdater config, String variable) {
-        if (config instanceof ClippingUpdater c) {
-            return c.getStrategy();
-        }
-        return Objects.requireNonNull((VariableClipping) config).strategyFor(variable);
     }
 }

@@ -3,6 +3,7 @@ package org.dl4jclipping.dl4j;
 import java.util.Map;
 import lombok.EqualsAndHashCode;
 import lombok.Getter;
+import org.dl4jclipping.engine.ClipStrategy;
 import org.dl4jclipping.strategy.Check;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -35,6 +36,9 @@ abstract class WrappingUpdater implements IUpdater {
     /** One parameter's strategy slot, in elements (0: the strategy keeps no state). */
     abstract int slotSize();
 
+    /** The strategy that clips the SameDiff variable {@code variable}, or {@code null}: not clipped. */
+    abstract ClipStrategy strategyFor(String variable);
+
     /** The wrapped updater's state, then one strategy slot (see {@link ClippingGradientUpdater}). */
     @Override
     public long stateSize(long numParams) {
@@ -44,19 +48,18 @@ abstract class WrappingUpdater implements IUpdater {
     @Override
     public GradientUpdater instantiate(INDArray viewArray, boolean initializeViewArray) {
         if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater, updater.instantiate(viewArray, initializeViewArray));
+            return new ClippingGradientUpdater(this, updater.instantiate(viewArray, initializeViewArray));
         }
-        return new ClippingGradientUpdater(this, updater, slotSize(), viewArray, initializeViewArray);
+        return new ClippingGradientUpdater(this, viewArray, initializeViewArray);
     }
 
     /** From the map form of the state (SameDiff's saved models): the strategy slot under its own key. */
     @Override
     public GradientUpdater instantiate(Map<String, INDArray> updaterState, boolean initializeStateArrays) {
         if (slotSize() == 0) {
-            return new ClippingGradientUpdater(this, updater, updater.instantiate(updaterState,
-                    initializeStateArrays));
+            return new ClippingGradientUpdater(this, updater.instantiate(updaterState, initializeStateArrays));
         }
-        return new ClippingGradientUpdater(this, updater, slotSize(), updaterState, initializeStateArrays);
+        return new ClippingGradientUpdater(this, updaterState, initializeStateArrays);
     }
 
     @Override
