@@ -2,6 +2,7 @@ package org.dl4jclipping.privacy;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.InputPreProcessor;
@@ -23,8 +24,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class FastBackprop {
 
-    /** The fast paths, tried in order. */
-    static final List<FastLayerPath> PATHS = List.of(new DensePath(), new RnnOutputPath(), new EmbeddingPath());
+    /** The fast paths, tried in order: the built-in ones, then those other modules provide as services. */
+    static final List<FastLayerPath> PATHS = paths();
 
     private FastBackprop() {
     }
@@ -45,6 +46,12 @@ final class FastBackprop {
             out.add(PerExampleGradients.describe(net, layers.length - 1) + " is not an output layer");
         }
         return out;
+    }
+
+    private static List<FastLayerPath> paths() {
+        List<FastLayerPath> out = new ArrayList<>(List.of(new DensePath(), new RnnOutputPath(), new EmbeddingPath()));
+        ServiceLoader.load(FastLayerPath.class, FastBackprop.class.getClassLoader()).forEach(out::add);
+        return List.copyOf(out);
     }
 
     static FastLayerPath path(Layer layer) {
@@ -71,7 +78,7 @@ final class FastBackprop {
                 Layer layer = layers[k];
                 if (layer.numParams() > 0) {
                     FastLayerPath.Step step = path(layer).backward(layer, eps, new FastLayerPath.FastBatch(b,
-                            batch.getLabels(), batch.getLabelsMaskArray(), rowsIn[k]));
+                            batch.getLabels(), batch.getLabelsMaskArray(), rowsIn[k], hasParamsBelow(layers, k)));
                     out[k] = step.gradients();
                     eps = step.epsilonBelow();
                 } else {
@@ -127,7 +134,8 @@ final class FastBackprop {
             }
             rowsIn[k] = rows;
             layers[k].setInputMiniBatchSize(b);
-            INDArray out = layers[k].activate(x, true, mgr);
+            FastLayerPath path = layers[k].numParams() > 0 ? path(layers[k]) : null;
+            INDArray out = path != null ? path.activate(layers[k], x, mgr) : layers[k].activate(x, true, mgr);
             rows = out.rank() != 2 ? null
                     : rows != null && out.size(0) == x.size(0) ? rows
                     : out.size(0) == b ? ExampleRows.identity(b) : null;

@@ -10,10 +10,10 @@ package org.dl4jclipping.privacy;
  * {@code i}'s gradient is the gradient of example {@code i}'s loss alone, as single-example backpropagation gives it
  * (DL4J sums over the batch: the per-example gradients add up to the batch gradient).
  *
- * <p>This is the seam for more fast paths: a recurrent layer fits it when it can hand over, per weight matrix, the
- * inputs it multiplied and the errors at its gates, per step (see {@code docs/privacy.md}).
+ * <p>Implemented by each {@link FastLayerPath} for its layers (the recurrent ones in {@code dl4j-clipping-rnn} hand
+ * over, per weight matrix, the inputs it multiplied and the errors at the gates of every step).
  */
-interface LayerPerExample {
+public interface LayerPerExample {
 
     /** The squared L2 norm of each example's gradient over all of this layer's parameters, in double. */
     double[] squaredNorms();

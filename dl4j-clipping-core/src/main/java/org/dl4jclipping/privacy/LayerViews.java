@@ -18,7 +18,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * @param flat   the slice, a view
  * @param byKey  views into the slice, by parameter key ({@code "W"}, {@code "b"}, ...)
  */
-record LayerViews(int layer, long offset, INDArray flat, Map<String, INDArray> byKey) {
+public record LayerViews(int layer, long offset, INDArray flat, Map<String, INDArray> byKey) {
 
     /**
      * The views of every layer with parameters into {@code flat}, a row vector of the network's parameter count

@@ -35,6 +35,10 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class PerExampleGradients {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PerExampleGradients.class);
+    /** The reasons already logged for falling back to the generic path (each once per JVM). */
+    private static final java.util.Set<String> FALLBACK_LOGGED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final MultiLayerNetwork net;
     private final LayerPerExample[] layers;
     private final int batchSize;
@@ -60,9 +64,17 @@ public final class PerExampleGradients {
         if (b == 0) {
             return new PerExampleGradients(net, new LayerPerExample[net.getLayers().length], 0, true);
         }
-        return FastBackprop.uncovered(net).isEmpty()
-                ? new PerExampleGradients(net, FastBackprop.run(net, batch), b, true)
-                : new PerExampleGradients(net, GenericBackprop.run(net, batch), b, false);
+        if (FastBackprop.uncovered(net).isEmpty()) {
+            try {
+                return new PerExampleGradients(net, FastBackprop.run(net, batch), b, true);
+            } catch (FastLayerPath.NotApplicable e) {
+                if (FALLBACK_LOGGED.add(e.getMessage())) {
+                    LOG.warn("Per-example gradients on the generic path (slower, same numbers) for this batch: {}",
+                            e.getMessage());
+                }
+            }
+        }
+        return new PerExampleGradients(net, GenericBackprop.run(net, batch), b, false);
     }
 
     /** The per-example gradients by the generic path, whatever the layers (the reference for the fast paths). */
