@@ -38,7 +38,7 @@ final class LstmCpuKernel extends RecurrentCpuKernel {
     private static final int GATES = FIRST_FREE;
     private static final int CELLS = FIRST_FREE + 1;
     private static final int ACT_C = FIRST_FREE + 2;
-    private static final int DZ = FIRST_FREE + 3;
+    static final int DZ = FIRST_FREE + 3;
     private static final int DC = FIRST_FREE + 4;
     private static final int DC_NEXT = FIRST_FREE + 5;
 

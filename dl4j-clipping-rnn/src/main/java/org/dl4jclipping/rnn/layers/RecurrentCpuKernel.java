@@ -126,7 +126,8 @@ abstract class RecurrentCpuKernel {
 
     /**
      * {@code dW = Xᵀ·dGi} and the input gradient {@code dX = dGi·Wᵀ} over the steps from {@code first} on, copied into
-     * {@code epsOut} (zero for steps before {@code first}).
+     * {@code epsOut} (zero for steps before {@code first}); a null {@code dW} or {@code epsOut} is skipped (the
+     * per-example fast path of private training computes the weight gradients its own way).
      *
      * @param gi gate errors of the input projections [T·mb, G], G = {@code w.size(1)}
      */
@@ -136,8 +137,13 @@ abstract class RecurrentCpuKernel {
         long from = (long) first * mb;
         int count = (int) (steps * (long) mb - from);
         Mat giM = Mat.rowMajor(gi, g);
-        Gemm.gemm(nIn, g, count, 1.0, Mat.rowMajor(x, nIn), from * nIn, true, giM, from * g, false, 0.0,
-                Mat.of(HostArray.of(dW), dW), 0);
+        if (dW != null) {
+            Gemm.gemm(nIn, g, count, 1.0, Mat.rowMajor(x, nIn), from * nIn, true, giM, from * g, false, 0.0,
+                    Mat.of(HostArray.of(dW), dW), 0);
+        }
+        if (epsOut == null) {
+            return;
+        }
         HostArray dx = memory.get(DX, type, (long) steps * mb * nIn);
         Gemm.gemm(count, nIn, g, 1.0, giM, from * g, false, Mat.of(HostArray.of(w), w), 0, true, 0.0,
                 Mat.rowMajor(dx, nIn), from * nIn);
@@ -149,13 +155,16 @@ abstract class RecurrentCpuKernel {
 
     /**
      * Columns {@code col .. col + cols} of the recurrent weight gradient, {@code dRW[:, block] = Sᵀ·dG[:, block]} over
-     * the steps from {@code first} on.
+     * the steps from {@code first} on; nothing when {@code dRW} is null.
      *
      * @param s  the time-major inputs of that block's recurrent product [T·mb, n] (the previous hidden states, or
      *           what the GRU's reset-before candidate multiplies: r ⊙ h)
      * @param dg the errors of the recurrent products [T·mb, g]
      */
     final void recurrentWeightGradient(HostArray s, HostArray dg, int g, int col, int cols, int first, INDArray dRW) {
+        if (dRW == null) {
+            return;
+        }
         long from = (long) first * mb;
         int count = (int) (steps * (long) mb - from);
         Mat d = Mat.of(HostArray.of(dRW), dRW);
@@ -163,8 +172,11 @@ abstract class RecurrentCpuKernel {
                 0.0, d, d.at(0, col));
     }
 
-    /** Writes the sums in {@code acc} into the bias gradient view {@code db} (contiguous). */
+    /** Writes the sums in {@code acc} into the bias gradient view {@code db} (contiguous); null: skipped. */
     static void storeSums(double[] acc, int from, INDArray db) {
+        if (db == null) {
+            return;
+        }
         HostArray d = HostArray.of(db);
         for (int j = 0; j < db.length(); j++) {
             d.set(j, acc[from + j]);
