@@ -8,7 +8,11 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.BaseRecurrentLayer;
+import org.deeplearning4j.nn.layers.recurrent.LastTimeStepLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.deeplearning4j.util.TimeSeriesUtils;
+import org.nd4j.common.primitives.Pair;
 import org.dl4jclipping.privacy.FastLayerPath;
 import org.dl4jclipping.rnn.conf.GRU;
 import org.dl4jclipping.rnn.conf.NativeLSTM;
@@ -18,6 +22,7 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The fast path of private training ({@code org.dl4jclipping.privacy}) for recurrent layers: DL4J's {@code LSTM},
@@ -36,6 +41,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *   GRU, reset before:    dW_i = sum_t x^T dA,  dRW_i[r,z] = sum_t h_(t-1)^T dA[r,z],  dRW_i[n] = sum_t (r o h_(t-1))^T dA[n]
  * </pre>
  * ({@code dA} the errors of the input projections, {@code dR} those of the recurrent ones).
+ *
+ * <p>Also inside DL4J's {@code LastTimeStep} wrapper (the sequence classifiers' "last step" pooling): each
+ * example's output at its last unmasked step, and the error put back at that step.
  *
  * <p>Covered: the CPU backend, activations the kernels compute ({@link ScalarActivation}), no dropout and no weight
  * noise on the layer (else the layer runs on the generic path: {@link #handles} is false). Masks: any mask for the
@@ -90,11 +98,19 @@ public final class RecurrentFastPath implements FastLayerPath {
 
     @Override
     public boolean handles(Layer layer) {
-        return spec(layer) != null;
+        return spec(inner(layer)) != null;
+    }
+
+    /** The recurrent layer itself, or the one inside DL4J's {@code LastTimeStep} wrapper. */
+    private static Layer inner(Layer layer) {
+        return layer instanceof LastTimeStepLayer wrapper ? wrapper.getUnderlying() : layer;
     }
 
     @Override
     public INDArray activate(Layer layer, INDArray input, LayerWorkspaceMgr mgr) {
+        if (layer instanceof LastTimeStepLayer wrapper) {
+            return lastSteps(wrapper, activate(wrapper.getUnderlying(), input, mgr), mgr);
+        }
         Spec spec = spec(layer);
         State s = state(layer, spec);
         INDArray w = param(layer, "W");
@@ -134,8 +150,26 @@ public final class RecurrentFastPath implements FastLayerPath {
         return out;
     }
 
+    /**
+     * DL4J's {@code LastTimeStep}: each example's output at its last unmasked step ({@code TimeSeriesUtils}, as the
+     * wrapper computes it), the steps kept for the backward pass.
+     */
+    private INDArray lastSteps(LastTimeStepLayer wrapper, INDArray out, LayerWorkspaceMgr mgr) {
+        Layer layer = wrapper.getUnderlying();
+        State s = state(layer, spec(layer));
+        s.outputShape = out.shape();
+        INDArray ncw = spec(layer).ncw() ? out : out.permute(0, 2, 1);
+        Pair<INDArray, int[]> p = TimeSeriesUtils.pullLastTimeSteps(ncw, layer.getMaskArray(), mgr,
+                ArrayType.ACTIVATIONS);
+        s.lastSteps = p.getSecond();
+        return p.getFirst();
+    }
+
     @Override
     public Step backward(Layer layer, INDArray epsilon, FastBatch batch) {
+        if (layer instanceof LastTimeStepLayer wrapper) {
+            return backward(wrapper.getUnderlying(), atLastSteps(wrapper.getUnderlying(), epsilon), batch);
+        }
         Spec spec = spec(layer);
         State s = state(layer, spec);
         INDArray w = param(layer, "W");
@@ -173,6 +207,21 @@ public final class RecurrentFastPath implements FastLayerPath {
         return new Step(new RecurrentRows(k.mb, k.steps, type, products, biases, s.scratch), below);
     }
 
+    /** The error of the last steps spread back over the sequence: zero at every other step. */
+    private INDArray atLastSteps(Layer layer, INDArray epsilon) {
+        Spec spec = spec(layer);
+        State s = state(layer, spec);
+        INDArray full = Nd4j.zeros(epsilon.dataType(), s.outputShape);
+        long steps = s.outputShape[spec.ncw() ? 2 : 1];
+        for (int i = 0; i < s.outputShape[0]; i++) {
+            long t = s.lastSteps == null ? steps - 1 : s.lastSteps[i];
+            INDArray at = spec.ncw() ? full.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.point(t))
+                    : full.get(NDArrayIndex.point(i), NDArrayIndex.point(t), NDArrayIndex.all());
+            at.assign(epsilon.getRow(i));
+        }
+        return full;
+    }
+
     private static INDArray param(Layer layer, String key) {
         return RecurrentCpuKernel.contiguous(layer.getParam(key));
     }
@@ -205,6 +254,9 @@ public final class RecurrentFastPath implements FastLayerPath {
         final RecurrentCpuKernel kernel;
         final KernelMemory scratch;
         long[] inputShape;
+        /** {@code LastTimeStep} only: the wrapped layer's output shape and each example's last step (null: T - 1). */
+        long[] outputShape;
+        int[] lastSteps;
 
         State(WeakReference<Layer> layer, Spec spec, RecurrentCpuKernel kernel, KernelMemory scratch) {
             this.layer = layer;

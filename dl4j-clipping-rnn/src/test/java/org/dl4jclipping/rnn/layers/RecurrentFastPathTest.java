@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The recurrent fast path of private training ({@link RecurrentFastPath}, found by {@code PerExampleGradients} as a
- * service): for DL4J's LSTM, NativeLSTM and both GRU variants, alone and stacked, NCW and NWC, with variable
+ * service): for DL4J's LSTM, NativeLSTM and both GRU variants, alone, stacked and inside DL4J's LastTimeStep, NCW and NWC, with variable
  * lengths (feature and label masks), ghost and explicit norms, in double and float, the per-example gradients and
  * norms equal DL4J's own backpropagation of each example alone (the generic path) within 1e-12 relative to the
  * largest gradient element in double and 1e-6 in float (issue 26's exactness bar); they add up to DL4J's batch
@@ -65,6 +65,10 @@ class RecurrentFastPathTest {
             out.add(single("GRU reset-before T=2", type, 2, RNNFormat.NCW,
                     new GRU.Builder().nIn(3).nOut(4).resetAfter(false)));
             out.add(stacked(type));
+            out.add(lastStep("LastTimeStep(NativeLSTM) NCW", type, RNNFormat.NCW,
+                    new NativeLSTM.Builder().nIn(3).nOut(4).dataFormat(RNNFormat.NCW).build()));
+            out.add(lastStep("LastTimeStep(GRU) NWC", type, RNNFormat.NWC,
+                    new GRU.Builder().nIn(3).nOut(4).dataFormat(RNNFormat.NWC).build()));
         }
         return out.stream();
     }
@@ -85,6 +89,35 @@ class RecurrentFastPathTest {
                 new LSTM.Builder().nIn(5).nOut(4).activation(Activation.TANH).build(),
                 new RnnOutputLayer.Builder(LossFunction.MCXENT).nIn(4).nOut(2).activation(Activation.SOFTMAX)
                         .build());
+    }
+
+    /**
+     * The sequence classifier's shape: LastTimeStep(recurrent(3, 4)) - Output(4, 3, softmax), batch 4 of T = 6,
+     * example i of length 6 - i (a feature mask only: the last step is each example's last unmasked one).
+     */
+    private static Case lastStep(String name, DataType type, RNNFormat format,
+                                 org.deeplearning4j.nn.conf.layers.Layer recurrent) {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(42).dataType(type)
+                .updater(new Sgd(1.0)).list()
+                .layer(new org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep(recurrent))
+                .layer(new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(LossFunction.MCXENT).nIn(4).nOut(3)
+                        .activation(Activation.SOFTMAX).build())
+                .build());
+        net.init();
+        int b = 4;
+        int t = 6;
+        INDArray x = gaussian(type, 17, format == RNNFormat.NCW ? new long[] {b, 3, t} : new long[] {b, t, 3});
+        INDArray y = Nd4j.create(type, b, 3);
+        for (int i = 0; i < b; i++) {
+            y.putScalar(i, i % 3, 1);
+        }
+        INDArray mask = Nd4j.create(type, b, t);
+        for (int i = 0; i < b; i++) {
+            for (int s = 0; s < t - i; s++) {
+                mask.putScalar(i, s, 1);
+            }
+        }
+        return new Case(name, net, new DataSet(x, y, mask, null));
     }
 
     private static Case build(String name, DataType type, int t, RNNFormat format, Layer... layers) {
