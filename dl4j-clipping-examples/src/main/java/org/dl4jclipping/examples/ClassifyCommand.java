@@ -13,11 +13,26 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
+import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.weights.WeightInit;
+import org.dl4jclipping.privacy.DpStepReport;
+import org.dl4jclipping.privacy.PerExampleGradients;
+import org.dl4jclipping.privacy.PrivacyAccountant;
+import org.dl4jclipping.privacy.PrivacyBudgetExceededException;
+import org.dl4jclipping.privacy.PrivateTraining;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.nd4j.linalg.ops.transforms.Transforms;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,11 +48,15 @@ import picocli.CommandLine.Option;
  *   <li>upward / downward shift: y(t) = m + r s +- k(t) x, x in [7.5, 20], k(t) = 0 before a step t3 in
  *       [n/3, 2n/3], 1 from it on</li>
  * </ul>
+ *
+ * <p>{@code --private} ({@link PrivateOptions}) trains the same classifier by DP-SGD
+ * ({@link org.dl4jclipping.privacy.PrivateTraining}) instead.
  */
 @Command(name = "classify", mixinStandardHelpOptions = true,
         description = {"Classifies synthetic control chart series (6 classes, 60 steps; Alcock & Manolopoulos 1999).",
                 "Reports held-out accuracy and the confusion matrix. Your own data: --data FILE with lines "
-                        + "'label,v1,v2,...' (20% held out)."})
+                        + "'label,v1,v2,...' (20% held out).",
+                "With --private: differentially private training (DP-SGD) within a target --epsilon."})
 final class ClassifyCommand extends ExampleCommand {
 
     @Mixin
@@ -57,6 +76,9 @@ final class ClassifyCommand extends ExampleCommand {
     @Option(names = "--batch", defaultValue = "32", description = "Series per minibatch (default ${DEFAULT-VALUE}).")
     int batch;
 
+    @Mixin
+    PrivateOptions privateOptions = new PrivateOptions();
+
     record Example(double[] series, int label) {
     }
 
@@ -65,6 +87,7 @@ final class ClassifyCommand extends ExampleCommand {
         if (batch < 1) {
             throw new UserError("--batch must be at least 1, got " + batch);
         }
+        privateOptions.validate(spec, advise.warmup != null);
         PrintWriter out = out();
         List<String> classes;
         List<Example> train;
@@ -97,8 +120,11 @@ final class ClassifyCommand extends ExampleCommand {
             name = data.toString();
         }
         int length = train.get(0).series().length;
-        double[] ms = meanSd(train);
         int h = hidden != null ? hidden : 32;
+        if (privateOptions.enabled) {
+            return trainPrivately(out, name, classes, train, test, length, h);
+        }
+        double[] ms = meanSd(train);
         int nSteps = steps(150, 1500);
         double rate = lr(1e-2);
         ClipSpec clipSpec = clipSpec();
@@ -155,6 +181,182 @@ final class ClassifyCommand extends ExampleCommand {
         out.println("charts:  " + dir.resolve("loss.png") + ", " + dir.resolve("grad-norm.png"));
         out.flush();
         return 0;
+    }
+
+    /**
+     * DP-SGD ({@link PrivateTraining}): the same classifier without the clipping updater (the clipping is per
+     * example), Poisson batches of expected size {@code --batch}, sigma calibrated for {@code --epsilon} at
+     * {@code --delta} over the run's steps. Each series is standardised by its own mean and sd: a mean over the
+     * training set would be a statistic of the private data outside the guarantee.
+     */
+    private int trainPrivately(PrintWriter out, String name, List<String> classes, List<Example> train,
+                               List<Example> test, int length, int h) throws IOException {
+        int n = train.size();
+        int k = classes.size();
+        if (batch > n) {
+            throw new UserError("--batch " + batch + " is larger than the training set (" + n + " series): the "
+                    + "sample rate q = batch / N must be at most 1");
+        }
+        double q = (double) batch / n;
+        int stepsPerEpoch = (int) Math.max(1, Math.floor(1 / q));
+        int epochs = privateOptions.epochs != null ? privateOptions.epochs
+                : (int) Math.max(1, Math.round((double) steps(150, 1500) / stepsPerEpoch));
+        long totalSteps = (long) epochs * stepsPerEpoch;
+        double delta = privateOptions.delta(n);
+        double epsilon = privateOptions.epsilon;
+        double c = privateOptions.maxGradNorm;
+        double sigma;
+        try {
+            sigma = PrivacyAccountant.noiseMultiplier(epsilon, delta, q, totalSteps);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--epsilon " + epsilon + " cannot be reached: " + e.getMessage(), e);
+        }
+        double rate = lr(PrivateOptions.DEFAULT_LR);
+        MultiLayerNetwork net = privateClassifier(h, k, rate);
+        try {
+            PerExampleGradients.requireSupported(net);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--private: this network cannot be trained privately: " + e.getMessage(), e);
+        }
+        out.printf(Locale.ROOT, "classify --private: %s, %d classes, series of %d, %d to train, %d held out%n", name,
+                k, length, n, test.size());
+        out.printf(Locale.ROOT, "%s(%d) read at its last step, Adam(%s), DP-SGD: per-example clipping C = %s, "
+                        + "Poisson batches q = %d/%d = %.5f, %d epochs of %d steps = %d steps%n", cell, h, num(rate),
+                num(c), batch, n, q, epochs, stepsPerEpoch, totalSteps);
+        out.printf(Locale.ROOT, "noise multiplier sigma = %.4f for epsilon %s at delta %s%n", sigma, num(epsilon),
+                num(delta));
+        out.flush();
+
+        PrivateTraining.Builder builder = PrivateTraining.builder().noiseMultiplier(sigma).maxGradNorm(c)
+                .sampleRate(q).delta(delta).epsilonBudget(epsilon);
+        if (privateOptions.reproducibleNoise) {
+            builder.seed(seed);
+        }
+        List<DpStepReport> reports = new ArrayList<>();
+        DataSet trainSet = standardised(train, k);
+        DataSet testSet = standardised(test, k);
+        Path dir = outDir();
+        Files.createDirectories(dir);
+        PrivateTraining dp;
+        String stopped = null;
+        try (Progress progress = progress("classify --private", totalSteps)) {
+            dp = builder.report(r -> {
+                reports.add(r);
+                progress.step(String.format(Locale.ROOT, "epsilon %.3f", r.epsilon()));
+            }).build();
+            for (int e = 1; e <= epochs; e++) {
+                int first = reports.size();
+                try {
+                    dp.fit(net, trainSet, 1);
+                } catch (PrivacyBudgetExceededException ex) {
+                    stopped = ex.getMessage();
+                }
+                double clipped = reports.subList(first, reports.size()).stream()
+                        .mapToDouble(DpStepReport::fractionClipped).average().orElse(Double.NaN);
+                double[] eval = evaluate(net, testSet);
+                if (!noProgress) {
+                    out.println();
+                }
+                out.printf(Locale.ROOT, "epoch %d/%d: held-out loss %.4f, accuracy %.1f%%; epsilon %.3f spent; "
+                        + "%.0f%% of sampled examples clipped%n", e, epochs, eval[0], 100 * eval[1],
+                        dp.spent().epsilon(), 100 * clipped);
+                out.flush();
+                if (stopped != null) {
+                    break;
+                }
+            }
+        }
+        long[][] confusion = new long[k][k];
+        INDArray predicted = net.output(testSet.getFeatures(), false).argMax(1);
+        int correct = 0;
+        for (int i = 0; i < test.size(); i++) {
+            int p = predicted.getInt(i);
+            confusion[test.get(i).label()][p]++;
+            correct += p == test.get(i).label() ? 1 : 0;
+        }
+        writeConfusion(dir.resolve("confusion.csv"), classes, confusion);
+        writeDpSteps(dir.resolve("dp-steps.csv"), reports);
+        out.println();
+        if (stopped != null) {
+            out.println("training stopped early: " + stopped);
+        }
+        out.printf(Locale.ROOT, "held-out accuracy: %.1f%% (%d of %d); chance %.1f%%%n",
+                100.0 * correct / test.size(), correct, test.size(), 100.0 / k);
+        out.println("confusion matrix (rows: true class, columns: predicted):");
+        out.print(confusionTable(classes, confusion));
+        out.printf(Locale.ROOT, "sigma %.4f, q %.5f, %d steps, C %s%n", sigma, q, reports.size(), num(c));
+        out.printf(Locale.ROOT, "epsilon spent %.4f at delta %s (target %s)%n", dp.spent().epsilon(), num(delta),
+                num(epsilon));
+        out.println("noise and sampling: " + dp.noiseSource().description()
+                + (privateOptions.reproducibleNoise ? " (--reproducible-noise)" : ""));
+        out.println("metrics: " + dir.resolve("dp-steps.csv") + ", " + dir.resolve("confusion.csv"));
+        out.flush();
+        return 0;
+    }
+
+    /**
+     * The classifier {@link Networks#sequenceClassifier} builds (one recurrent layer read at its last step, softmax
+     * output, cross-entropy, Xavier, the seed), with a plain Adam: {@code SequenceClassifier}'s builder always wraps
+     * the updater in a {@code ClippingUpdater}, whose batch clipping DP-SGD replaces by per-example clipping.
+     */
+    private MultiLayerNetwork privateClassifier(int h, int k, double rate) {
+        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
+                .seed(seed)
+                .dataType(DataType.FLOAT)
+                .weightInit(WeightInit.XAVIER)
+                .updater(new Adam(rate))
+                .list()
+                .layer(new LastTimeStep(cell.layer(1, h)))
+                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
+                        .nIn(h).nOut(k).build())
+                .setInputType(InputType.recurrent(1))
+                .build();
+        MultiLayerNetwork net = new MultiLayerNetwork(conf);
+        net.init();
+        return net;
+    }
+
+    /** {@code x} without trailing zeros: 8, 0.02, 1E-5. */
+    private static String num(double x) {
+        return java.math.BigDecimal.valueOf(x).stripTrailingZeros().toString();
+    }
+
+    /** Held-out {@code {loss, accuracy}}. */
+    private static double[] evaluate(MultiLayerNetwork net, DataSet test) {
+        INDArray p = net.output(test.getFeatures(), false);
+        INDArray argmax = p.argMax(1);
+        INDArray truth = test.getLabels().argMax(1);
+        long n = test.numExamples();
+        int correct = 0;
+        for (int i = 0; i < n; i++) {
+            correct += argmax.getInt(i) == truth.getInt(i) ? 1 : 0;
+        }
+        double loss = -Transforms.log(p.mul(test.getLabels()).sum(1).addi(1e-12), false).meanNumber().doubleValue();
+        return new double[] {loss, (double) correct / n};
+    }
+
+    /** Every series standardised by its own mean and sd (no statistic of the training set enters the input). */
+    static DataSet standardised(List<Example> examples, int classes) {
+        List<Example> scaled = new ArrayList<>(examples.size());
+        for (Example e : examples) {
+            double[] s = e.series();
+            double mean = java.util.Arrays.stream(s).average().orElse(0);
+            double sq = java.util.Arrays.stream(s).map(v -> (v - mean) * (v - mean)).sum() / s.length;
+            double sd = sq > 0 ? Math.sqrt(sq) : 1;
+            scaled.add(new Example(java.util.Arrays.stream(s).map(v -> (v - mean) / sd).toArray(), e.label()));
+        }
+        return dataSet(scaled, classes, new double[] {0, 1});
+    }
+
+    private static void writeDpSteps(Path file, List<DpStepReport> reports) throws IOException {
+        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            w.write("step,batch,expected_batch,mean_norm,max_norm,fraction_clipped,noise_std,epsilon\n");
+            for (DpStepReport r : reports) {
+                w.write(String.format(Locale.ROOT, "%d,%d,%.4g,%.6g,%.6g,%.4f,%.6g,%.6g%n", r.step() + 1, r.batchSize(),
+                        r.expectedBatchSize(), r.meanNorm(), r.maxNorm(), r.fractionClipped(), r.noiseStd(),
+                        r.epsilon()));
+            }
+        }
     }
 
     /** {@code perClass} series of each class, in class order. */

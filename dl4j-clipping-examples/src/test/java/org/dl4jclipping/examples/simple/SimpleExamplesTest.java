@@ -80,9 +80,19 @@ class SimpleExamplesTest {
     }
 
     @Test
+    void privateSequenceClassifier_learnsWithinEpsilonThree() throws Exception {
+        String out = output(PrivateSequenceClassifier::main, "4", "11");
+        // q = 30/900, 4 epochs of 30 steps; the calibration leaves epsilon at most 3 and within its 0.01 tolerance
+        assertThat(out).contains("(q 0.0333, 120 steps)").contains("NOT private");
+        assertThat(number(out, "epsilon spent ([0-9.]+) at delta 1e-04")).isBetween(2.99, 3.0);
+        // seed 11 reached 88.0% (chance 33.3%): rising, falling and oscillating series are learned through the noise
+        assertThat(number(out, "held-out accuracy: ([0-9.]+)%")).isGreaterThan(70.0);
+    }
+
+    @Test
     void eachProgramIsOneShortFile() throws Exception {
         for (String name : new String[] {"QuickStart", "LstmTimeSeriesExample", "CharLstmExample",
-            "KerasGruFineTune"}) {
+            "KerasGruFineTune", "PrivateSequenceClassifier"}) {
             Path file = Path.of("src/main/java/org/dl4jclipping/examples/simple", name + ".java");
             assertThat(Files.readAllLines(file).size()).as(name).isLessThan(120);
         }
