@@ -76,7 +76,22 @@ public final class PoissonSampling implements DataSetIterator {
                     + "call reset() for the next epoch");
         }
         produced++;
-        int n = data.numExamples();
+        int[] chosen = draw(random, data.numExamples(), q);
+        if (chosen.length == 0) {
+            return empty();
+        }
+        DataSet batch = data.get(chosen);
+        if (preProcessor != null) {
+            preProcessor.preProcess(batch);
+        }
+        return batch;
+    }
+
+    /**
+     * One Poisson draw: the indices (increasing) of the examples among {@code n} that join, each independently with
+     * probability {@code q} ({@code random.nextDouble() < q}, one call per example in index order).
+     */
+    static int[] draw(Random random, int n, double q) {
         int[] chosen = new int[n];
         int b = 0;
         for (int i = 0; i < n; i++) {
@@ -84,14 +99,7 @@ public final class PoissonSampling implements DataSetIterator {
                 chosen[b++] = i;
             }
         }
-        if (b == 0) {
-            return empty();
-        }
-        DataSet batch = data.get(Arrays.copyOf(chosen, b));
-        if (preProcessor != null) {
-            preProcessor.preProcess(batch);
-        }
-        return batch;
+        return Arrays.copyOf(chosen, b);
     }
 
     /** A batch with zero examples: features and labels with zero rows, no masks. */
@@ -99,7 +107,7 @@ public final class PoissonSampling implements DataSetIterator {
         return new DataSet(noRows(data.getFeatures()), noRows(data.getLabels()));
     }
 
-    private static INDArray noRows(INDArray x) {
+    static INDArray noRows(INDArray x) {
         long[] shape = x.shape().clone();
         shape[0] = 0;
         return Nd4j.create(x.dataType(), shape);

@@ -3,6 +3,8 @@ package org.dl4jclipping.privacy;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import org.deeplearning4j.nn.api.Model;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.deeplearning4j.util.ModelSerializer;
 import org.dl4jclipping.strategy.Check;
@@ -10,8 +12,8 @@ import org.dl4jclipping.strategy.Check;
 /**
  * A model saved with the privacy budget its training spent: {@code ModelSerializer}'s zip (parameters,
  * configuration, updater state) plus the accountant's phases {@code {q, sigma, steps}} as an extra entry
- * ({@value #KEY}). Restore the network with {@code ModelSerializer.restoreMultiLayerNetwork(file, true)} and the
- * budget with {@link #accountant(File)}, then continue with {@code PrivateTraining.builder()...spent(accountant)}:
+ * ({@value #KEY}). Restore the network with {@code ModelSerializer.restoreMultiLayerNetwork(file, true)} (a graph
+ * with {@code ModelSerializer.restoreComputationGraph(file, true)}) and the budget with {@link #accountant(File)}, then continue with {@code PrivateTraining.builder()...spent(accountant)}:
  * the next step's epsilon is then what an uninterrupted run would report.
  */
 public final class PrivateCheckpoint {
@@ -25,6 +27,16 @@ public final class PrivateCheckpoint {
     /** Writes {@code net} (with its updater state) and {@code training}'s spent budget to {@code file}. */
     public static void save(MultiLayerNetwork net, PrivateTraining training, File file) {
         Check.notNull("net", net);
+        write(net, training, file);
+    }
+
+    /** Writes {@code graph} (with its updater state) and {@code training}'s spent budget to {@code file}. */
+    public static void save(ComputationGraph graph, PrivateTraining training, File file) {
+        Check.notNull("graph", graph);
+        write(graph, training, file);
+    }
+
+    private static void write(Model net, PrivateTraining training, File file) {
         Check.notNull("training", training);
         Check.notNull("file", file);
         try {

@@ -5,13 +5,16 @@ import java.util.List;
 import java.util.Random;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.dl4jclipping.privacy.PrivacyAccountant.PrivacySpent;
 import org.dl4jclipping.strategy.Check;
 import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * DP-SGD for a {@code MultiLayerNetwork} with Opacus's semantics: Poisson-sampled batches, each example's gradient
+ * DP-SGD for a {@code MultiLayerNetwork} or a {@code ComputationGraph} with Opacus's semantics: Poisson-sampled batches, each example's gradient
  * clipped (flat or per layer), Gaussian noise on the sum, divided by the expected batch size, then the network's
  * own DL4J updater (any {@code IUpdater}) and the privacy accountant.
  *
@@ -24,6 +27,12 @@ import org.nd4j.linalg.dataset.DataSet;
  * System.out.println(dp.spent());               // epsilon so far, at delta
  * PrivateCheckpoint.save(net, dp, file);        // the model with the budget spent
  * }</pre>
+ *
+ * <p>A {@code ComputationGraph} trains the same way ({@code dp.fit(graph, multiDataSet, epochs)}, or a
+ * {@code DataSet} for a graph with one input and one output), its per-example gradients by the generic path
+ * ({@link PerExampleGradients#of(ComputationGraph, MultiDataSet)}), its own {@code ComputationGraphUpdater}; the noise
+ * is drawn in the order of {@code graph.params()} (the layer vertices in topological order), and per-layer thresholds
+ * are one per layer vertex with parameters in that order ({@link PerExampleGradients#layerNames()}).
  *
  * <p>One step ({@link #step}): (1) if one more step would take epsilon (at {@code delta}, by the accountant) past the
  * budget, throw {@link PrivacyBudgetExceededException} with nothing changed; (2) per-example gradients
@@ -101,6 +110,38 @@ public final class PrivateTraining {
     }
 
     /**
+     * Trains {@code epochs} epochs of Poisson-sampled batches of {@code trainingSet} ({@link
+     * MultiDataSetPoissonSampling}: {@code floor(1 / q)} steps each, the same draws as {@link PoissonSampling} from
+     * the same random stream), one {@link #step(ComputationGraph, MultiDataSet, long)} per batch.
+     *
+     * @param trainingSet one features array per graph input, one labels array per output, optional masks
+     * @throws PrivacyBudgetExceededException before the first step that would exceed the budget (the steps before
+     *                                        it are kept)
+     */
+    public void fit(ComputationGraph graph, MultiDataSet trainingSet, int epochs) {
+        Check.notNull("graph", graph);
+        Check.atLeast("epochs", epochs, 0);
+        MultiDataSetPoissonSampling batches = new MultiDataSetPoissonSampling(trainingSet, sampleRate, sampling);
+        long n = batches.numExamples();
+        for (int e = 0; e < epochs; e++) {
+            batches.reset();
+            while (batches.hasNext()) {
+                step(graph, batches.next(), n);
+            }
+            graph.incrementEpochCount();
+        }
+    }
+
+    /**
+     * {@link #fit(ComputationGraph, MultiDataSet, int)} for a graph with one input and one output.
+     *
+     * @throws IllegalArgumentException if the graph does not have exactly one input and one output
+     */
+    public void fit(ComputationGraph graph, DataSet trainingSet, int epochs) {
+        fit(graph, PerExampleGradients.toMultiDataSet(graph, trainingSet), epochs);
+    }
+
+    /**
      * One DP-SGD step on {@code batch} (class comment), which must be a Poisson sample with this trainer's rate
      * {@code q} from {@code datasetSize} examples.
      *
@@ -113,28 +154,55 @@ public final class PrivateTraining {
      */
     public DpStepReport step(MultiLayerNetwork net, DataSet batch, long datasetSize) {
         Check.notNull("net", net);
+        return step(DpModel.of(net), () -> PerExampleGradients.of(net, batch), datasetSize);
+    }
+
+    /**
+     * One DP-SGD step of {@code graph} on {@code batch}, as {@link #step(MultiLayerNetwork, DataSet, long)}: the
+     * batch must be a Poisson sample with this trainer's rate {@code q} from {@code datasetSize} examples.
+     *
+     * @param batch       the sampled examples, one features array per input and one labels array per output; zero
+     *                    rows for an empty batch
+     * @param datasetSize {@code N}, the number of examples sampled from; the divisor is {@code q * N}
+     * @return the step's report (also handed to the consumers)
+     * @throws PrivacyBudgetExceededException if the step would exceed the budget; nothing is changed then
+     * @throws IllegalArgumentException       for a vertex without per-example gradients (BatchNormalization), or
+     *                                        per-layer thresholds that do not match the layer vertices with
+     *                                        parameters
+     */
+    public DpStepReport step(ComputationGraph graph, MultiDataSet batch, long datasetSize) {
+        Check.notNull("graph", graph);
+        return step(DpModel.of(graph), () -> PerExampleGradients.of(graph, batch), datasetSize);
+    }
+
+    /**
+     * {@link #step(ComputationGraph, MultiDataSet, long)} for a graph with one input and one output.
+     *
+     * @throws IllegalArgumentException if the graph does not have exactly one input and one output
+     */
+    public DpStepReport step(ComputationGraph graph, DataSet batch, long datasetSize) {
+        return step(graph, PerExampleGradients.toMultiDataSet(graph, batch), datasetSize);
+    }
+
+    private DpStepReport step(DpModel model, Supplier<PerExampleGradients> perExample, long datasetSize) {
         Check.atLeast("datasetSize", datasetSize, 1);
-        PerExampleGradients.requireSupported(net);
+        model.requireSupported();
         PrivacyAccountant next = accountant.copy().step(sampleRate, noiseMultiplier);
         double epsilon = next.epsilon(delta).epsilon();
         if (epsilon > epsilonBudget) {
             throw new PrivacyBudgetExceededException(spent().epsilon(), epsilon, epsilonBudget, delta,
                     accountant.totalSteps());
         }
-        PerExampleGradients pe = PerExampleGradients.of(net, batch);
+        PerExampleGradients pe = perExample.get();
         if (maxGradNorms.length > 1 && maxGradNorms.length != pe.layerIndices().length) {
             throw Check.outOfRange("perLayerMaxGradNorms.length", maxGradNorms.length, "must equal the number of "
-                    + "layers with parameters, " + pe.layerIndices().length + " (layers "
-                    + java.util.Arrays.toString(pe.layerIndices()) + ")");
+                    + "layers with parameters, " + pe.layerIndices().length + " (" + model.listLayers() + ")");
         }
-        if (net.getFlattenedGradients() == null) {
-            net.initGradientsView(); // DL4J creates it lazily, at the first fit
-        }
-        long iteration = net.getIterationCount();
+        long iteration = model.iterationCount();
         double expected = sampleRate * datasetSize;
         NoisyClippedSum.Stats stats = NoisyClippedSum.write(pe, maxGradNorms, noiseMultiplier, expected, noise,
-                net.getFlattenedGradients());
-        UpdaterStep.apply(net);
+                model.flattenedGradients()); // DL4J creates the buffer lazily, at the first fit
+        UpdaterStep.apply(model);
         accountant = next;
         last = new DpStepReport(iteration, pe.batchSize(), expected, pe.fast(), stats.norms(),
                 stats.fractionClipped(), stats.noiseStd(), noise.description(), epsilon, delta);
