@@ -145,7 +145,7 @@ final class FastBackprop {
     }
 
     /** Passes an array filled with each example's index through {@code pre}: the example of each output row. */
-    private static int[] exampleOfRows(InputPreProcessor pre, INDArray x, int b, LayerWorkspaceMgr mgr) {
+    static int[] exampleOfRows(InputPreProcessor pre, INDArray x, int b, LayerWorkspaceMgr mgr) {
         INDArray ids = x.ulike();
         for (int i = 0; i < b; i++) {
             ids.get(NDArrayIndex.point(i)).assign(i);

@@ -30,11 +30,15 @@ import org.nd4j.linalg.factory.Nd4j;
  * </ul>
  * Masks are respected on both: a masked step contributes nothing to its example's gradient.
  *
- * <p>A {@code ComputationGraph} ({@link #of(ComputationGraph, MultiDataSet)}) takes the generic path: each example
- * alone through the graph's own {@code computeGradientAndScore}, the features, labels, feature masks and label masks
- * of every input and output cut to that example. Its layers are its layer vertices with parameters, in the graph's
- * topological order (the order of {@code graph.params()}); {@link #layerIndices()} are then vertex indices
- * ({@code graph.getVertices()}) and {@link #layerNames()} vertex names.
+ * <p>A {@code ComputationGraph} ({@link #of(ComputationGraph, MultiDataSet)}) takes the same two paths: <b>fast</b>
+ * when every layer vertex with parameters has a fast path and every network output is an output layer (the vertices
+ * run in topological order, forward then backward, the errors arriving at a vertex from several others summed, and
+ * DL4J's own {@code doForward}/{@code doBackward} for merge, element-wise and other vertices without parameters);
+ * otherwise <b>generic</b>: each example alone through the graph's own {@code computeGradientAndScore}, the features,
+ * labels, feature masks and label masks of every input and output cut to that example. Its layers are its layer
+ * vertices with parameters, in the graph's topological order (the order of {@code graph.params()});
+ * {@link #layerIndices()} are then vertex indices ({@code graph.getVertices()}) and {@link #layerNames()} vertex
+ * names.
  *
  * <p>Refused ({@link #requireSupported}): {@code BatchNormalization}, whose output for one example depends on the
  * others, truncated BPTT, and (in a graph) a vertex with parameters that is not a layer vertex.
@@ -106,10 +110,10 @@ public final class PerExampleGradients {
     }
 
     /**
-     * The per-example gradients of {@code batch} on {@code graph}, by the generic path: each example alone through
-     * the graph's {@code computeGradientAndScore}, with the features, labels, feature masks and label masks of every
-     * input and output cut to that example. The graph's parameters are not changed; its gradient buffer is
-     * overwritten.
+     * The per-example gradients of {@code batch} on {@code graph} by the fast path when it covers the graph
+     * ({@link #slowLayers(ComputationGraph)} empty), else by the generic path: each example alone through the graph's
+     * {@code computeGradientAndScore}, with the features, labels, feature masks and label masks of every input and
+     * output cut to that example. The graph's parameters are not changed; its gradient buffer is overwritten.
      *
      * @param batch one features array per graph input and one labels array per output (all with the same number
      *              of rows, the examples), optional masks; zero rows gives an empty result
@@ -117,7 +121,24 @@ public final class PerExampleGradients {
      *                                  arrays do not match the graph's inputs and outputs
      */
     public static PerExampleGradients of(ComputationGraph graph, MultiDataSet batch) {
-        return generic(graph, batch);
+        requireSupported(graph);
+        int b = batchSize(batch);
+        requireShapes(graph, batch);
+        if (b == 0) {
+            return new PerExampleGradients(DpModel.of(graph), new LayerPerExample[graph.getVertices().length], 0,
+                    true);
+        }
+        if (GraphFastBackprop.uncovered(graph).isEmpty()) {
+            try {
+                return new PerExampleGradients(DpModel.of(graph), GraphFastBackprop.run(graph, batch), b, true);
+            } catch (FastLayerPath.NotApplicable e) {
+                if (FALLBACK_LOGGED.add(e.getMessage())) {
+                    LOG.warn("Per-example gradients on the generic path (slower, same numbers) for this batch: {}",
+                            e.getMessage());
+                }
+            }
+        }
+        return new PerExampleGradients(DpModel.of(graph), GenericBackprop.run(graph, batch), b, false);
     }
 
     /**
@@ -148,6 +169,14 @@ public final class PerExampleGradients {
      */
     public static List<String> slowLayers(MultiLayerNetwork net) {
         return FastBackprop.uncovered(net);
+    }
+
+    /**
+     * Why the fast path does not cover {@code graph}: one line per vertex that keeps it off (a layer vertex with
+     * parameters without a fast path, a network output that is not an output layer); empty when it covers it.
+     */
+    public static List<String> slowLayers(ComputationGraph graph) {
+        return GraphFastBackprop.uncovered(graph);
     }
 
     /**

@@ -29,10 +29,11 @@ import org.nd4j.linalg.dataset.api.MultiDataSet;
  * }</pre>
  *
  * <p>A {@code ComputationGraph} trains the same way ({@code dp.fit(graph, multiDataSet, epochs)}, or a
- * {@code DataSet} for a graph with one input and one output), its per-example gradients by the generic path
- * ({@link PerExampleGradients#of(ComputationGraph, MultiDataSet)}), its own {@code ComputationGraphUpdater}; the noise
- * is drawn in the order of {@code graph.params()} (the layer vertices in topological order), and per-layer thresholds
- * are one per layer vertex with parameters in that order ({@link PerExampleGradients#layerNames()}).
+ * {@code DataSet} for a graph with one input and one output), its per-example gradients by
+ * {@link PerExampleGradients#of(ComputationGraph, MultiDataSet)} (fast path where its layer vertices have one),
+ * its own {@code ComputationGraphUpdater}; the noise is drawn in the order of {@code graph.params()} (the layer
+ * vertices in topological order), and per-layer thresholds are one per layer vertex with parameters in that order
+ * ({@link PerExampleGradients#layerNames()}).
  *
  * <p>One step ({@link #step}): (1) if one more step would take epsilon (at {@code delta}, by the accountant) past the
  * budget, throw {@link PrivacyBudgetExceededException} with nothing changed; (2) per-example gradients

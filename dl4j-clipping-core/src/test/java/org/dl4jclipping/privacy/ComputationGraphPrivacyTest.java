@@ -43,17 +43,21 @@ import static org.assertj.core.api.Assertions.within;
 
 /**
  * Per-example gradients and DP-SGD for a {@code ComputationGraph} (privacy.md, "Per-example gradients"; issue 26,
- * item 1). The graphs: one equal to {@link PrivateNets#mlp} (a chain), one equal to {@link PrivateNets#lstm} (LSTM +
- * RnnOutputLayer with feature and label masks, variable lengths), and one with two inputs, two outputs and two
- * branches joined by an {@code ElementWiseVertex} (add) and a {@code MergeVertex}, its vertices declared out of
- * topological order.
+ * item 1). The graphs: ones equal to {@link PrivateNets#mlp} (a chain), {@link PrivateNets#lstm} (LSTM +
+ * RnnOutputLayer with feature and label masks, variable lengths: the generic path), {@link PrivateNets#timeSeries}
+ * (Dense on each time step through the graph's preprocessors, masks) and {@link PrivateNets#embedding}; one with two
+ * inputs, two outputs and two branches joined by an {@code ElementWiseVertex} (add) and a {@code MergeVertex}, its
+ * vertices declared out of topological order; one merging two Dense branches on each time step of a masked
+ * sequence; one with a parameterless {@code ActivationLayer} between Dense layers and a {@code LossLayer} output.
  *
  * <p>What is expected, and why:
  * <ul>
  *   <li>Each row of the graph's per-example gradients, read by parameter key ({@code LayerViews}), equals what the
- *       graph's own {@code computeGradientAndScore} puts under {@code "<vertex>_<key>"} for that example alone: the
- *       same computation, so 0 difference is expected; the tolerance is 1e-12 relative (double), 1e-6 (float).
- *       Read by key, not by offset, this checks that the flattened layout is DL4J's.</li>
+ *       graph's own {@code computeGradientAndScore} puts under {@code "<vertex>_<key>"} for that example alone:
+ *       the same computation on the generic path (0 difference), the same sums in another order on the fast path
+ *       (rounding only); the tolerance is 1e-12 relative (double), 1e-6 (float). Read by key, not by offset, this
+ *       checks that the flattened layout is DL4J's. The fast path's gradients, norms and clipped sums equal the
+ *       generic path's to the same tolerances.</li>
  *   <li>Summed over the batch they equal the graph's batch gradient (DL4J sums the examples' losses): rounding of
  *       a sum of B terms only, so 1e-11 relative (double), 1e-5 (float), as {@code PerExampleGradientsTest}.</li>
  *   <li>Where the graph is the same network as a {@code MultiLayerNetwork} (same parameters, copied), its
@@ -66,8 +70,11 @@ class ComputationGraphPrivacyTest {
 
     private static final Logger LOG = LoggerFactory.getLogger(ComputationGraphPrivacyTest.class);
 
-    /** A graph, a batch for it, and (where there is one) the same network as a MultiLayerNetwork. */
-    record GraphCase(String name, ComputationGraph graph, MultiDataSet batch, Case mln) {
+    /**
+     * A graph, a batch for it, (where there is one) the same network as a MultiLayerNetwork, and whether the fast
+     * path covers it.
+     */
+    record GraphCase(String name, ComputationGraph graph, MultiDataSet batch, Case mln, boolean fast) {
         @Override
         public String toString() {
             return name + " " + graph.params().dataType();
@@ -94,7 +101,7 @@ class ComputationGraphPrivacyTest {
                         .activation(Activation.SOFTMAX).build(), "d1")
                 .setOutputs("out").build());
         graph.setParams(c.net().params().dup());
-        return new GraphCase("mlp graph", graph, multi(c.batch()), c);
+        return new GraphCase("mlp graph", graph, multi(c.batch()), c, true);
     }
 
     /** {@link PrivateNets#lstm} as a graph (in - lstm - out), masked, the network's parameters copied in. */
@@ -106,7 +113,7 @@ class ComputationGraphPrivacyTest {
                         .activation(Activation.IDENTITY).build(), "lstm")
                 .setOutputs("out").setInputTypes(InputType.recurrent(3, 4)).build());
         graph.setParams(c.net().params().dup());
-        return new GraphCase("lstm graph", graph, multi(c.batch()), c);
+        return new GraphCase("lstm graph", graph, multi(c.batch()), c, false);
     }
 
     /**
@@ -131,7 +138,72 @@ class ComputationGraphPrivacyTest {
         MultiDataSet batch = new org.nd4j.linalg.dataset.MultiDataSet(
                 new INDArray[] {PrivateNets.gaussian(type, 21, 5, 4), PrivateNets.gaussian(type, 22, 5, 3)},
                 new INDArray[] {PrivateNets.oneHot(type, 23, 5, 2), PrivateNets.gaussian(type, 24, 5, 2)});
-        return new GraphCase("branches graph", graph, batch, null);
+        return new GraphCase("branches graph", graph, batch, null, true);
+    }
+
+    /**
+     * {@link PrivateNets#timeSeries} (T 4, n 5, feature and label masks) as a graph: Dense on each time step (the
+     * graph adds DL4J's RnnToFeedForward and FeedForwardToRnn preprocessors from the input type), RnnOutput.
+     */
+    static GraphCase timeSeries(DataType type) {
+        Case c = PrivateNets.timeSeries(type, 4, 5, true);
+        ComputationGraph graph = init(base(type, new Sgd(0.1)).graphBuilder().addInputs("in")
+                .addLayer("dense", new DenseLayer.Builder().nOut(5).activation(Activation.TANH).build(), "in")
+                .addLayer("out", new RnnOutputLayer.Builder(LossFunction.MCXENT).nOut(2)
+                        .activation(Activation.SOFTMAX).build(), "dense")
+                .setOutputs("out").setInputTypes(InputType.recurrent(3, 4)).build());
+        graph.setParams(c.net().params().dup());
+        return new GraphCase("timeSeries graph", graph, multi(c.batch()), c, true);
+    }
+
+    /** {@link PrivateNets#embedding} (tokens with repeats) as a graph. */
+    static GraphCase embedding(DataType type) {
+        Case c = PrivateNets.embedding(type);
+        ComputationGraph graph = init(base(type, new Sgd(0.1)).graphBuilder().addInputs("in")
+                .addLayer("emb", new org.deeplearning4j.nn.conf.layers.EmbeddingLayer.Builder().nIn(7).nOut(4)
+                        .activation(Activation.IDENTITY).build(), "in")
+                .addLayer("dense", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.TANH).build(),
+                        "emb")
+                .addLayer("out", new OutputLayer.Builder(LossFunction.MCXENT).nIn(3).nOut(2)
+                        .activation(Activation.SOFTMAX).build(), "dense")
+                .setOutputs("out").build());
+        graph.setParams(c.net().params().dup());
+        return new GraphCase("embedding graph", graph, multi(c.batch()), c, true);
+    }
+
+    /**
+     * Sequences through two Dense branches merged on each time step: {@code in [B, 3, T 4]}, {@code a =
+     * Dense(in, 3, tanh)}, {@code b = Dense(in, 2, sigmoid)} (each on the rows DL4J's preprocessor flattens),
+     * {@code merge = [a, b]}, RnnOutput(5, 2, softmax); the batch of {@link PrivateNets#timeSeries} with its masks.
+     */
+    static GraphCase sequenceBranches(DataType type) {
+        Case c = PrivateNets.timeSeries(type, 4, 5, true);
+        ComputationGraph graph = init(base(type, new Sgd(0.1)).graphBuilder().addInputs("in")
+                .addLayer("a", new DenseLayer.Builder().nOut(3).activation(Activation.TANH).build(), "in")
+                .addLayer("b", new DenseLayer.Builder().nOut(2).activation(Activation.SIGMOID).build(), "in")
+                .addVertex("merge", new MergeVertex(), "a", "b")
+                .addLayer("out", new RnnOutputLayer.Builder(LossFunction.MCXENT).nOut(2)
+                        .activation(Activation.SOFTMAX).build(), "merge")
+                .setOutputs("out").setInputTypes(InputType.recurrent(3, 4)).build());
+        return new GraphCase("sequence branches graph", graph, multi(c.batch()), null, true);
+    }
+
+    /**
+     * {@code Dense(4, 3, identity) - ActivationLayer(tanh) - Dense(3, 2, identity) - LossLayer(MCXENT, softmax)}:
+     * layers without parameters in the middle and at the output; batch 6.
+     */
+    static GraphCase lossLayer(DataType type) {
+        ComputationGraph graph = init(base(type, new Sgd(0.1)).graphBuilder().addInputs("in")
+                .addLayer("d0", new DenseLayer.Builder().nIn(4).nOut(3).activation(Activation.IDENTITY).build(), "in")
+                .addLayer("act", new org.deeplearning4j.nn.conf.layers.ActivationLayer.Builder()
+                        .activation(Activation.TANH).build(), "d0")
+                .addLayer("d1", new DenseLayer.Builder().nIn(3).nOut(2).activation(Activation.IDENTITY).build(),
+                        "act")
+                .addLayer("loss", new org.deeplearning4j.nn.conf.layers.LossLayer.Builder(LossFunction.MCXENT)
+                        .activation(Activation.SOFTMAX).build(), "d1")
+                .setOutputs("loss").build());
+        return new GraphCase("lossLayer graph", graph, new org.nd4j.linalg.dataset.MultiDataSet(
+                PrivateNets.gaussian(type, 31, 6, 4), PrivateNets.oneHot(type, 32, 6, 2)), null, true);
     }
 
     static MultiDataSet multi(DataSet d) {
@@ -145,6 +217,10 @@ class ComputationGraphPrivacyTest {
             out.add(mlp(type, new Sgd(0.1)));
             out.add(lstm(type));
             out.add(branches(type, new Sgd(0.1)));
+            out.add(timeSeries(type));
+            out.add(embedding(type));
+            out.add(sequenceBranches(type));
+            out.add(lossLayer(type));
         }
         return out.stream();
     }
@@ -198,7 +274,8 @@ class ComputationGraphPrivacyTest {
         PerExampleGradients pe = PerExampleGradients.of(graph, c.batch());
         INDArray m = pe.matrix();
         assertThat(pe.batchSize()).isEqualTo((int) c.batch().getFeatures(0).size(0));
-        assertThat(pe.fast()).isFalse();
+        assertThat(pe.fast()).as("fast path").isEqualTo(c.fast());
+        assertThat(PerExampleGradients.slowLayers(graph).isEmpty()).isEqualTo(c.fast());
         double worst = 0;
         for (int i = 0; i < pe.batchSize(); i++) {
             graph.setInputs(GenericBackprop.examples(c.batch().getFeatures(), i));
@@ -271,6 +348,55 @@ class ComputationGraphPrivacyTest {
         assertThat(normDiff).isLessThanOrEqualTo(tolerance(net.params().dataType()));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void fastPath_equalsGenericPath_gradientsNormsAndClippedSums(GraphCase c) {
+        ComputationGraph graph = c.graph();
+        PerExampleGradients pe = PerExampleGradients.of(graph, c.batch());
+        PerExampleGradients generic = PerExampleGradients.generic(graph, c.batch());
+        assertThat(pe.fast()).isEqualTo(c.fast());
+        INDArray g = generic.matrix();
+        double diff = relative(pe.matrix(), g);
+        double[] fn = pe.norms();
+        double[] gn = g.norm2(1).toDoubleVector();
+        double normDiff = 0;
+        for (int i = 0; i < fn.length; i++) {
+            normDiff = Math.max(normDiff, Math.abs(fn[i] - gn[i]) / gn[i]);
+        }
+        // clipped sum with factors that differ by layer and example (per-layer clipping)
+        int layers = pe.layerIndices().length;
+        double[][] factors = new double[layers][pe.batchSize()];
+        for (int s = 0; s < layers; s++) {
+            for (int i = 0; i < pe.batchSize(); i++) {
+                factors[s][i] = 0.25 + 0.5 * ((i + s) % 3);
+            }
+        }
+        INDArray sum = Nd4j.create(g.dataType(), 1, graph.numParams());
+        pe.writeClippedSum(factors, sum);
+        INDArray expected = Nd4j.create(g.dataType(), 1, graph.numParams());
+        for (int i = 0; i < pe.batchSize(); i++) {
+            INDArray row = g.getRow(i, true).dup();
+            List<LayerViews> views = LayerViews.of(graph, row);
+            for (int s = 0; s < layers; s++) {
+                views.get(s).flat().muli(factors[s][i]);
+            }
+            expected.addi(row);
+        }
+        double sumDiff = relative(sum, expected);
+        LOG.info("{} ({} path): vs generic gradients {}, norms {}, clipped sum {} relative", c,
+                pe.fast() ? "fast" : "generic", diff, normDiff, sumDiff);
+        double tol = tolerance(graph.params().dataType());
+        assertThat(diff).isLessThanOrEqualTo(tol);
+        assertThat(normDiff).isLessThanOrEqualTo(tol);
+        assertThat(sumDiff).isLessThanOrEqualTo(tol);
+    }
+
+    @Test
+    void lstm_keepsTheGraphOnTheGenericPath_namingTheVertex() {
+        assertThat(PerExampleGradients.slowLayers(lstm(DataType.DOUBLE).graph())).singleElement().asString()
+                .contains("vertex \"lstm\" (LSTM) has no fast path");
+    }
+
     enum Clipping { FLAT, PER_LAYER }
 
     @ParameterizedTest
@@ -311,7 +437,7 @@ class ComputationGraphPrivacyTest {
             }
             assertThat(rg.noiseStd()).isEqualTo(rn.noiseStd());
             assertThat(rg.expectedBatchSize()).isEqualTo(6.0);
-            assertThat(rg.fastPath()).isFalse();
+            assertThat(rg.fastPath()).isEqualTo(c.fast());
             assertThat(c.graph().getIterationCount()).isEqualTo(1);
             assertThat(moved).as("the step moved the parameters").isGreaterThan(1e-4);
         }
