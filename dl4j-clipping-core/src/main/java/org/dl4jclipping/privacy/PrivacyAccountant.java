@@ -28,9 +28,10 @@ import org.dl4jclipping.strategy.Check;
  * batches are not covered), per-example clipping to a norm {@code C} and noise of std {@code sigma * C} on the
  * sum (see the project's {@code privacy.md}).
  *
- * <p>Not thread-safe; {@link #copy()} gives an independent accountant with the same orders and phases. Each
- * {@link #epsilon} call recomputes the RDP of every phase (tens of thousands of special-function calls per
- * phase, a few milliseconds).
+ * <p>Not thread-safe; {@link #copy()} gives an independent accountant with the same orders and phases. The RDP of
+ * one step of a phase (tens of thousands of special-function calls, a few milliseconds) is computed once, when the
+ * phase starts; {@link #step} within a phase and {@link #epsilon} then cost microseconds, which is what a training
+ * step pays.
  *
  * <p>References: Mironov, Talwar, Zhang, "Rényi Differential Privacy of the Sampled Gaussian Mechanism", 2019,
  * <a href="https://arxiv.org/abs/1908.10530">arXiv:1908.10530</a>; Balle et al., "Hypothesis Testing
@@ -65,7 +66,12 @@ public final class PrivacyAccountant {
     public record PrivacySpent(double epsilon, double order) {
     }
 
-    private record Phase(double q, double sigma, long steps) {
+    /**
+     * A run of steps with one {@code (q, sigma)}; {@code perStep} is the RDP of one such step at each order, computed
+     * once when the phase starts (a training step then adds to the count without recomputing the series) and shared,
+     * never changed, by copies.
+     */
+    private record Phase(double q, double sigma, long steps, double[] perStep) {
     }
 
     private final double[] orders;
@@ -151,9 +157,9 @@ public final class PrivacyAccountant {
         int last = phases.size() - 1;
         if (last >= 0 && phases.get(last).q() == q && phases.get(last).sigma() == sigma) {
             Phase merged = phases.get(last);
-            phases.set(last, new Phase(q, sigma, Math.addExact(merged.steps(), n)));
+            phases.set(last, new Phase(q, sigma, Math.addExact(merged.steps(), n), merged.perStep()));
         } else {
-            phases.add(new Phase(q, sigma, n));
+            phases.add(new Phase(q, sigma, n, SampledGaussianRdp.rdp(q, sigma, 1, orders)));
         }
         return this;
     }
@@ -189,9 +195,9 @@ public final class PrivacyAccountant {
     public double[] rdp() {
         double[] total = new double[orders.length];
         for (Phase phase : phases) {
-            double[] rdp = SampledGaussianRdp.rdp(phase.q(), phase.sigma(), phase.steps(), orders);
+            // steps * (1 * rdp) is SampledGaussianRdp.rdp(q, sigma, steps, orders) bit for bit
             for (int k = 0; k < total.length; k++) {
-                total[k] += rdp[k];
+                total[k] += phase.steps() * phase.perStep()[k];
             }
         }
         return total;
@@ -218,7 +224,9 @@ public final class PrivacyAccountant {
 
     /** An independent accountant with the same orders and phases. */
     public PrivacyAccountant copy() {
-        return fromPhases(phases(), orders);
+        PrivacyAccountant out = new PrivacyAccountant(orders);
+        out.phases.addAll(phases);
+        return out;
     }
 
     @Override
