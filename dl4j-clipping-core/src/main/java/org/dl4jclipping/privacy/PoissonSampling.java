@@ -23,7 +23,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * other sampler, are not covered by the accounting (Opacus issues #80, #813).
  *
  * <p>Not thread-safe. Masks are sampled with their examples. A {@link DataSetPreProcessor} set on it is applied to
- * every non-empty batch.
+ * every non-empty batch. For a {@code MultiDataSet} (a {@code ComputationGraph}'s data) use
+ * {@link MultiDataSetPoissonSampling}, which draws the same way.
  */
 public final class PoissonSampling implements DataSetIterator {
 

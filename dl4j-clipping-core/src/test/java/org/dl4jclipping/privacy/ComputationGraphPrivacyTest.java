@@ -540,6 +540,47 @@ class ComputationGraphPrivacyTest {
     }
 
     @Test
+    void fit_twoInputsTwoOutputs_batchesKeepEachExamplesArraysTogether_onTheFastPath() {
+        // 40 examples; example i's x1 row starts with i, its x2 row with 100 + i, its aux label with 200 + i
+        INDArray x1 = PrivateNets.gaussian(DataType.DOUBLE, 41, 40, 4);
+        INDArray x2 = PrivateNets.gaussian(DataType.DOUBLE, 42, 40, 3);
+        INDArray aux = PrivateNets.gaussian(DataType.DOUBLE, 43, 40, 2);
+        for (int i = 0; i < 40; i++) {
+            x1.putScalar(i, 0, i);
+            x2.putScalar(i, 0, 100 + i);
+            aux.putScalar(i, 0, 200 + i);
+        }
+        MultiDataSet data = new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {x1, x2},
+                new INDArray[] {PrivateNets.oneHot(DataType.DOUBLE, 44, 40, 2), aux});
+        MultiDataSetPoissonSampling s = new MultiDataSetPoissonSampling(data, 0.25, 8);
+        int rows = 0;
+        for (int e = 0; e < 10; e++) {
+            s.reset();
+            while (s.hasNext()) {
+                MultiDataSet m = s.next();
+                for (int r = 0; r < m.getFeatures(0).size(0); r++) {
+                    int i = (int) m.getFeatures(0).getDouble(r, 0);
+                    assertThat(m.getFeatures(1).getDouble(r, 0)).isEqualTo(100 + i);
+                    assertThat(m.getLabels(1).getDouble(r, 0)).isEqualTo(200 + i);
+                    assertThat(m.getFeatures(0).getRow(r)).isEqualTo(x1.getRow(i));
+                    assertThat(m.getLabels(0).getRow(r)).isEqualTo(data.getLabels(0).getRow(i));
+                    rows++;
+                }
+            }
+        }
+        // 40 batches of expected size 10: 400 rows expected, standard deviation sqrt(40 * 40 * 0.25 * 0.75) = 17
+        assertThat(rows).isBetween(300, 500);
+        GraphCase c = branches(DataType.DOUBLE, new Adam(0.01));
+        INDArray before = c.graph().params().dup();
+        List<DpStepReport> reports = new ArrayList<>();
+        PrivateTraining.builder().noiseMultiplier(1.0).maxGradNorm(1.0).sampleRate(0.25).delta(1e-5).seed(3)
+                .report(reports::add).build().fit(c.graph(), data, 1);
+        assertThat(reports).hasSize(4).allSatisfy(r -> assertThat(r.fastPath()).isTrue());
+        assertThat(c.graph().getIterationCount()).isEqualTo(4);
+        assertThat(c.graph().params()).isNotEqualTo(before);
+    }
+
+    @Test
     void batchNormalization_refusedNamingTheVertex_paramsUntouched() {
         ComputationGraph graph = init(base(DataType.DOUBLE, new Sgd(0.1)).graphBuilder().addInputs("in")
                 .addLayer("dense", new DenseLayer.Builder().nIn(4).nOut(5).build(), "in")
