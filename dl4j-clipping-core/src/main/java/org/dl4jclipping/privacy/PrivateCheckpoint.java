@@ -13,8 +13,9 @@ import org.dl4jclipping.strategy.Check;
  * A model saved with the privacy budget its training spent: {@code ModelSerializer}'s zip (parameters,
  * configuration, updater state) plus the accountant's phases {@code {q, sigma, steps}} as an extra entry
  * ({@value #KEY}). Restore the network with {@code ModelSerializer.restoreMultiLayerNetwork(file, true)} (a graph
- * with {@code ModelSerializer.restoreComputationGraph(file, true)}) and the budget with {@link #accountant(File)}, then continue with {@code PrivateTraining.builder()...spent(accountant)}:
- * the next step's epsilon is then what an uninterrupted run would report.
+ * with {@code ModelSerializer.restoreComputationGraph(file, true)}) and the budget with {@link #accountant(File)},
+ * then continue with {@code PrivateTraining.builder()...spent(accountant)}: the next step's epsilon is then what an
+ * uninterrupted run would report.
  */
 public final class PrivateCheckpoint {
 

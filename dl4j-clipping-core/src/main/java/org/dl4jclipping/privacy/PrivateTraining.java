@@ -14,9 +14,9 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.dataset.api.MultiDataSet;
 
 /**
- * DP-SGD for a {@code MultiLayerNetwork} or a {@code ComputationGraph} with Opacus's semantics: Poisson-sampled batches, each example's gradient
- * clipped (flat or per layer), Gaussian noise on the sum, divided by the expected batch size, then the network's
- * own DL4J updater (any {@code IUpdater}) and the privacy accountant.
+ * DP-SGD for a {@code MultiLayerNetwork} or a {@code ComputationGraph} with Opacus's semantics: Poisson-sampled
+ * batches, each example's gradient clipped (flat or per layer), Gaussian noise on the sum, divided by the expected
+ * batch size, then the network's own DL4J updater (any {@code IUpdater}) and the privacy accountant.
  *
  * <pre>{@code
  * PrivateTraining dp = PrivateTraining.builder()
