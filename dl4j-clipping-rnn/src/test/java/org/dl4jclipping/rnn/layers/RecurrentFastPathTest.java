@@ -250,6 +250,61 @@ class RecurrentFastPathTest {
                 .isLessThanOrEqualTo(1e-12);
     }
 
+    /**
+     * The same recurrent paths in a {@code ComputationGraph} (GRU and DL4J's LSTM stacked, then RnnOutput; and
+     * LastTimeStep(NativeLSTM) then Output), masked: fast path, equal to each example alone through the graph.
+     */
+    @Test
+    void computationGraph_recurrentLayersOnFastPath() {
+        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+            org.deeplearning4j.nn.graph.ComputationGraph seq = graph(type, false);
+            org.deeplearning4j.nn.graph.ComputationGraph last = graph(type, true);
+            Case cs = stacked(type);
+            Case cl = lastStep("", type, RNNFormat.NCW, new NativeLSTM.Builder().nIn(3).nOut(4).build());
+            for (Object[] g : new Object[][] {{seq, cs.batch()}, {last, cl.batch()}}) {
+                org.deeplearning4j.nn.graph.ComputationGraph graph = (org.deeplearning4j.nn.graph.ComputationGraph) g[0];
+                org.nd4j.linalg.dataset.MultiDataSet mds = toMulti((DataSet) g[1]);
+                assertThat(PerExampleGradients.slowLayers(graph)).isEmpty();
+                PerExampleGradients fast = PerExampleGradients.of(graph, mds);
+                assertThat(fast.fast()).isTrue();
+                INDArray generic = PerExampleGradients.generic(graph, mds).matrix();
+                double diff = fast.matrix().sub(generic).amaxNumber().doubleValue()
+                        / generic.amaxNumber().doubleValue();
+                LOG.info("graph {} {}: fast vs generic {} relative", graph.getConfiguration().getNetworkInputs(),
+                        type, diff);
+                assertThat(diff).isLessThanOrEqualTo(type == DataType.DOUBLE ? 1e-12 : 1e-6);
+            }
+        }
+    }
+
+    private static org.deeplearning4j.nn.graph.ComputationGraph graph(DataType type, boolean lastStep) {
+        org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder b = new NeuralNetConfiguration
+                .Builder().seed(42).dataType(type).updater(new Sgd(1.0)).graphBuilder().addInputs("in");
+        if (lastStep) {
+            b.addLayer("rnn", new org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep(
+                            new NativeLSTM.Builder().nIn(3).nOut(4).build()), "in")
+                    .addLayer("out", new org.deeplearning4j.nn.conf.layers.OutputLayer.Builder(LossFunction.MCXENT)
+                            .nIn(4).nOut(3).activation(Activation.SOFTMAX).build(), "rnn");
+        } else {
+            b.addLayer("gru", new GRU.Builder().nIn(3).nOut(5).build(), "in")
+                    .addLayer("lstm", new LSTM.Builder().nIn(5).nOut(4).activation(Activation.TANH).build(), "gru")
+                    .addLayer("out", new RnnOutputLayer.Builder(LossFunction.MCXENT).nIn(4).nOut(2)
+                            .activation(Activation.SOFTMAX).build(), "lstm");
+        }
+        b.setOutputs("out").setInputTypes(org.deeplearning4j.nn.conf.inputs.InputType.recurrent(3));
+        org.deeplearning4j.nn.graph.ComputationGraph graph = new org.deeplearning4j.nn.graph.ComputationGraph(
+                b.build());
+        graph.init();
+        return graph;
+    }
+
+    private static org.nd4j.linalg.dataset.MultiDataSet toMulti(DataSet d) {
+        return new org.nd4j.linalg.dataset.MultiDataSet(new INDArray[] {d.getFeatures()},
+                new INDArray[] {d.getLabels()},
+                d.getFeaturesMaskArray() == null ? null : new INDArray[] {d.getFeaturesMaskArray()},
+                d.getLabelsMaskArray() == null ? null : new INDArray[] {d.getLabelsMaskArray()});
+    }
+
     @Test
     void dropoutOnTheLayer_namesItAsSlow() {
         Case c = single("LSTM with dropout", DataType.DOUBLE, 3, RNNFormat.NCW,
