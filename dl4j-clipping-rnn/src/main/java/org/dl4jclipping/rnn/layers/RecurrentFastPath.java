@@ -22,7 +22,6 @@ import org.nd4j.linalg.activations.IActivation;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * The fast path of private training ({@code org.dl4jclipping.privacy}) for recurrent layers: DL4J's {@code LSTM},
@@ -211,13 +210,17 @@ public final class RecurrentFastPath implements FastLayerPath {
     private INDArray atLastSteps(Layer layer, INDArray epsilon) {
         Spec spec = spec(layer);
         State s = state(layer, spec);
-        INDArray full = Nd4j.zeros(epsilon.dataType(), s.outputShape);
-        long steps = s.outputShape[spec.ncw() ? 2 : 1];
-        for (int i = 0; i < s.outputShape[0]; i++) {
-            long t = s.lastSteps == null ? steps - 1 : s.lastSteps[i];
-            INDArray at = spec.ncw() ? full.get(NDArrayIndex.point(i), NDArrayIndex.all(), NDArrayIndex.point(t))
-                    : full.get(NDArrayIndex.point(i), NDArrayIndex.point(t), NDArrayIndex.all());
-            at.assign(epsilon.getRow(i));
+        INDArray full = Nd4j.create(epsilon.dataType(), s.outputShape, 'c');
+        int mb = (int) s.outputShape[0];
+        int n = (int) s.outputShape[spec.ncw() ? 1 : 2];
+        int steps = (int) s.outputShape[spec.ncw() ? 2 : 1];
+        HostArray to = HostArray.of(full);
+        HostArray from = HostArray.of(epsilon.dup('c'));
+        for (int i = 0; i < mb; i++) {
+            int t = s.lastSteps == null ? steps - 1 : s.lastSteps[i];
+            for (int j = 0; j < n; j++) {
+                to.set(spec.ncw() ? (i * n + j) * steps + t : (i * steps + t) * n + j, from.get(i * n + j));
+            }
         }
         return full;
     }

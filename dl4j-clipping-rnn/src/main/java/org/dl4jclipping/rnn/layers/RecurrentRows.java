@@ -26,11 +26,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 final class RecurrentRows implements LayerPerExample {
 
-    /** Scratch slots: a per-example product or the Gram matrix of A, the Gram matrix of D, two scaled error arrays. */
-    static final int SLOTS = 4;
+    /**
+     * Scratch slots: a per-example product or the Gram matrix of A, the Gram matrix of D, bias sums (double), two
+     * scaled error arrays.
+     */
+    static final int SLOTS = 5;
     private static final int PRODUCT = 0;
     private static final int GRAM_D = 1;
-    private static final int SCALED = 2;
+    private static final int SUMS = 2;
+    private static final int SCALED = 3;
 
     /**
      * One weight block: {@code param[:, col .. col + cols] = A^T D[:, dCol .. dCol + cols]} with the same column
@@ -88,14 +92,27 @@ final class RecurrentRows implements LayerPerExample {
             }
         }
         for (Bias b : biases) {
-            for (int i = 0; i < mb; i++) {
-                for (int j = 0; j < b.g(); j++) {
-                    double s = 0;
-                    for (int t = 0; t < steps; t++) {
-                        s += b.d().get((t * mb + i) * b.g() + j);
+            // Each example's bias gradient, summed in one pass over the rows in memory order.
+            HostArray sums = scratch.get(SUMS, DataType.DOUBLE, (long) mb * b.g());
+            for (int e = 0; e < mb * b.g(); e++) {
+                sums.set(e, 0.0);
+            }
+            for (int t = 0; t < steps; t++) {
+                for (int i = 0; i < mb; i++) {
+                    int row = (t * mb + i) * b.g();
+                    int at = i * b.g();
+                    for (int j = 0; j < b.g(); j++) {
+                        sums.set(at + j, sums.get(at + j) + b.d().get(row + j));
                     }
-                    out[i] += s * s;
                 }
+            }
+            for (int i = 0; i < mb; i++) {
+                double s = 0;
+                for (int j = 0; j < b.g(); j++) {
+                    double v = sums.get(i * b.g() + j);
+                    s += v * v;
+                }
+                out[i] += s;
             }
         }
         return out;
@@ -180,16 +197,22 @@ final class RecurrentRows implements LayerPerExample {
         return ds;
     }
 
-    /** {@code param[j] = sum over rows first, first + stride, ... (count rows) of d[row, j]}. */
-    private static void writeBias(HostArray d, Bias b, int first, int count, int stride, LayerViews views) {
+    /** {@code param[j] = sum over rows first, first + stride, ... (count rows) of d[row, j]}, row by row. */
+    private void writeBias(HostArray d, Bias b, int first, int count, int stride, LayerViews views) {
+        HostArray sums = scratch.get(SUMS, DataType.DOUBLE, b.g());
+        for (int j = 0; j < b.g(); j++) {
+            sums.set(j, 0.0);
+        }
+        for (int r = 0; r < count; r++) {
+            int row = (first + r * stride) * b.g();
+            for (int j = 0; j < b.g(); j++) {
+                sums.set(j, sums.get(j) + d.get(row + j));
+            }
+        }
         INDArray view = views.byKey().get(b.key());
         HostArray v = HostArray.of(view);
         for (int j = 0; j < b.g(); j++) {
-            double s = 0;
-            for (int r = 0; r < count; r++) {
-                s += d.get((first + r * stride) * b.g() + j);
-            }
-            v.set(j, s);
+            v.set(j, sums.get(j));
         }
     }
 
