@@ -20,13 +20,16 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Two paths, same numbers (tested to 1e-12 relative in double, 1e-6 in float):
  * <ul>
- *   <li><b>fast</b>, when every layer with parameters is a {@code DenseLayer}, {@code OutputLayer},
- *       {@code RnnOutputLayer}, {@code EmbeddingLayer} or {@code EmbeddingSequenceLayer} (without weight noise or
- *       layer normalisation) and the last layer is an output layer: one forward and one backward pass, each layer's
- *       inputs {@code a} and errors {@code delta} kept; per-example norms from them (the ghost norm where cheaper),
- *       and the clipped sum as one product per layer, never a [batch, parameters] matrix;</li>
- *   <li><b>generic</b>, for any other layer with a per-example gradient (DL4J's LSTM, this project's NativeLSTM and
- *       GRU, convolutions, ...): each example alone through DL4J's backpropagation ({@link #generic}).</li>
+ *   <li><b>fast</b>, when every layer with parameters has a {@link FastLayerPath}: {@code DenseLayer},
+ *       {@code OutputLayer}, {@code RnnOutputLayer}, {@code EmbeddingLayer}, {@code EmbeddingSequenceLayer} (without
+ *       weight noise or layer normalisation) built in, and the paths other modules register as services
+ *       ({@code dl4j-clipping-rnn}: DL4J's {@code LSTM}, {@code NativeLSTM}, {@code GRU}, also inside
+ *       {@code LastTimeStep}), and the last layer is an output layer: one forward and one backward pass, each
+ *       layer's inputs {@code a} and errors {@code delta} kept; per-example norms from them (the ghost norm where
+ *       cheaper), and the clipped sum as one product per weight block, never a [batch, parameters] matrix;</li>
+ *   <li><b>generic</b>, for any other layer with a per-example gradient (convolutions, {@code GravesLSTM}, a
+ *       recurrent layer with dropout, ...): each example alone through DL4J's backpropagation
+ *       ({@link #generic}).</li>
  * </ul>
  * Masks are respected on both: a masked step contributes nothing to its example's gradient.
  *

@@ -118,8 +118,13 @@ class PerExampleGradientsTest {
         assertThat(diff).isLessThanOrEqualTo(tolerance(net) * 10);
     }
 
+    /**
+     * The LSTM's fast path is a service of dl4j-clipping-rnn, which is not on this module's class path: without it the
+     * layer runs on the generic path and is named as the reason (dl4j-clipping-rnn's RecurrentFastPathTest checks the
+     * other side).
+     */
     @Test
-    void lstm_runsOnGenericPath_namingTheLayer() {
+    void lstm_withoutTheRnnModule_runsOnGenericPath_namingTheLayer() {
         Case c = PrivateNets.lstm(DataType.DOUBLE);
         assertThat(PerExampleGradients.of(c.net(), c.batch()).fast()).isFalse();
         assertThat(PerExampleGradients.slowLayers(c.net())).singleElement().asString()
