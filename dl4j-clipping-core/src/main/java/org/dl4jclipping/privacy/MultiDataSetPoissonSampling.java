@@ -28,10 +28,7 @@ public final class MultiDataSetPoissonSampling implements MultiDataSetIterator {
 
     private final MultiDataSet data;
     private final int examples;
-    private final double q;
-    private final Random random;
-    private final int batchesPerEpoch;
-    private int produced;
+    private final PoissonDraws draws;
     private MultiDataSetPreProcessor preProcessor;
 
     /** Poisson batches of {@code data} with sample rate {@code q}, drawn by {@code SecureRandom}. */
@@ -53,19 +50,17 @@ public final class MultiDataSetPoissonSampling implements MultiDataSetIterator {
         }
         this.examples = Math.toIntExact(features[0].size(0));
         Check.atLeast("data.getFeatures()[0].size(0)", examples, 1);
-        this.q = Check.inHalfOpen("q", q, 0, 1);
-        this.random = random;
-        this.batchesPerEpoch = (int) Math.max(1, Math.floor(1 / q));
+        this.draws = new PoissonDraws(q, random);
     }
 
     /** The sample rate. */
     public double sampleRate() {
-        return q;
+        return draws.q();
     }
 
     /** The batches in one epoch: {@code floor(1 / q)}, at least 1. */
     public int batchesPerEpoch() {
-        return batchesPerEpoch;
+        return draws.perEpoch();
     }
 
     /** {@code N}, the examples sampled from (the rows of the first features array). */
@@ -75,17 +70,12 @@ public final class MultiDataSetPoissonSampling implements MultiDataSetIterator {
 
     @Override
     public boolean hasNext() {
-        return produced < batchesPerEpoch;
+        return draws.hasNext();
     }
 
     @Override
     public MultiDataSet next() {
-        if (!hasNext()) {
-            throw new java.util.NoSuchElementException("The epoch's " + batchesPerEpoch + " batches were all drawn: "
-                    + "call reset() for the next epoch");
-        }
-        produced++;
-        int[] chosen = PoissonSampling.draw(random, examples, q);
+        int[] chosen = draws.next(examples);
         if (chosen.length == 0) {
             return new org.nd4j.linalg.dataset.MultiDataSet(noRows(data.getFeatures()), noRows(data.getLabels()));
         }
@@ -160,6 +150,6 @@ public final class MultiDataSetPoissonSampling implements MultiDataSetIterator {
 
     @Override
     public void reset() {
-        produced = 0;
+        draws.reset();
     }
 }

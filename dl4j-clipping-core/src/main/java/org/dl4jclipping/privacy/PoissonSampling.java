@@ -1,7 +1,6 @@
 package org.dl4jclipping.privacy;
 
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.dl4jclipping.strategy.Check;
@@ -31,10 +30,7 @@ public final class PoissonSampling implements DataSetIterator {
     private static final long serialVersionUID = 1L;
 
     private final DataSet data;
-    private final double q;
-    private final Random random;
-    private final int batchesPerEpoch;
-    private int produced;
+    private final PoissonDraws draws;
     private DataSetPreProcessor preProcessor;
 
     /** Poisson batches of {@code data} with sample rate {@code q}, drawn by {@code SecureRandom}. */
@@ -50,34 +46,27 @@ public final class PoissonSampling implements DataSetIterator {
     PoissonSampling(DataSet data, double q, Random random) {
         this.data = Check.notNull("data", data);
         Check.atLeast("data.numExamples()", data.numExamples(), 1);
-        this.q = Check.inHalfOpen("q", q, 0, 1);
-        this.random = random;
-        this.batchesPerEpoch = (int) Math.max(1, Math.floor(1 / q));
+        this.draws = new PoissonDraws(q, random);
     }
 
     /** The sample rate. */
     public double sampleRate() {
-        return q;
+        return draws.q();
     }
 
     /** The batches in one epoch: {@code floor(1 / q)}, at least 1. */
     public int batchesPerEpoch() {
-        return batchesPerEpoch;
+        return draws.perEpoch();
     }
 
     @Override
     public boolean hasNext() {
-        return produced < batchesPerEpoch;
+        return draws.hasNext();
     }
 
     @Override
     public DataSet next() {
-        if (!hasNext()) {
-            throw new java.util.NoSuchElementException("The epoch's " + batchesPerEpoch + " batches were all drawn: "
-                    + "call reset() for the next epoch");
-        }
-        produced++;
-        int[] chosen = draw(random, data.numExamples(), q);
+        int[] chosen = draws.next(data.numExamples());
         if (chosen.length == 0) {
             return empty();
         }
@@ -86,21 +75,6 @@ public final class PoissonSampling implements DataSetIterator {
             preProcessor.preProcess(batch);
         }
         return batch;
-    }
-
-    /**
-     * One Poisson draw: the indices (increasing) of the examples among {@code n} that join, each independently with
-     * probability {@code q} ({@code random.nextDouble() < q}, one call per example in index order).
-     */
-    static int[] draw(Random random, int n, double q) {
-        int[] chosen = new int[n];
-        int b = 0;
-        for (int i = 0; i < n; i++) {
-            if (random.nextDouble() < q) {
-                chosen[b++] = i;
-            }
-        }
-        return Arrays.copyOf(chosen, b);
     }
 
     /** A batch with zero examples: features and labels with zero rows, no masks. */
@@ -143,13 +117,13 @@ public final class PoissonSampling implements DataSetIterator {
 
     @Override
     public void reset() {
-        produced = 0;
+        draws.reset();
     }
 
     /** The expected batch size {@code q * N}, rounded. */
     @Override
     public int batch() {
-        return (int) Math.round(q * data.numExamples());
+        return (int) Math.round(draws.q() * data.numExamples());
     }
 
     @Override
