@@ -62,6 +62,25 @@ public final class ClipHistory implements Consumer<ClipReport> {
         recorded++;
     }
 
+    /**
+     * Records a step that did not come from the clipping engine (a private training step, say), with the names of
+     * the layers its arrays follow.
+     *
+     * @param layers the layer names, one per element of the step's per-layer arrays
+     */
+    public synchronized void record(List<String> layers, Step step) {
+        if (step.layerNormBefore().length != layers.size() || step.layerNormAfter().length != layers.size()) {
+            throw new IllegalArgumentException("step has " + step.layerNormBefore().length + " / "
+                    + step.layerNormAfter().length + " layer norms for " + layers.size() + " layers " + layers);
+        }
+        this.layers = List.copyOf(layers);
+        if (steps.size() == capacity) {
+            steps.removeFirst();
+        }
+        steps.addLast(step);
+        recorded++;
+    }
+
     /** The recorded steps, oldest first (a copy). */
     public synchronized List<Step> steps() {
         return new ArrayList<>(steps);

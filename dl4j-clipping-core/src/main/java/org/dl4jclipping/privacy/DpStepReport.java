@@ -16,10 +16,32 @@ package org.dl4jclipping.privacy;
  * @param noiseSource       {@link NoiseSource#description()}: which generator, and whether it is private
  * @param epsilon           the epsilon spent after this step, at {@code delta}
  * @param delta             the delta of the guarantee
+ * @param layers            the layers with parameters, in order (names as {@link PerExampleGradients#layerNames()})
+ * @param minFactor         the smallest per-example clipping factor {@code min(1, C / (n + 1e-6))} of the step (1
+ *                          when nothing was clipped)
+ * @param layerNormClipped  per layer, the L2 norm of the clipped average {@code sum_i f_i g_i / (q N)}: what the
+ *                          data contributed, before the noise
+ * @param layerNormNoisy    per layer, the L2 norm of the gradient the updater received (clipped average plus noise)
  */
 public record DpStepReport(long step, int batchSize, double expectedBatchSize, boolean fastPath, double[] norms,
                            double fractionClipped, double noiseStd, String noiseSource, double epsilon,
-                           double delta) {
+                           double delta, java.util.List<String> layers, double minFactor, double[] layerNormClipped,
+                           double[] layerNormNoisy) {
+
+    /** The number of examples scaled down. */
+    public long clippedExamples() {
+        return Math.round(fractionClipped * batchSize);
+    }
+
+    /** The L2 norm over all layers of {@link #layerNormClipped}. */
+    public double normClipped() {
+        return NoisyClippedSum.l2(layerNormClipped);
+    }
+
+    /** The L2 norm over all layers of {@link #layerNormNoisy}. */
+    public double normNoisy() {
+        return NoisyClippedSum.l2(layerNormNoisy);
+    }
 
     /** The smallest per-example norm; NaN for an empty batch. */
     public double minNorm() {

@@ -23,8 +23,13 @@ final class NoisyClippedSum {
      * @param norms           each example's norm over all parameters, before clipping
      * @param fractionClipped the fraction of examples with a factor below 1 (on any layer)
      * @param noiseStd        {@code sigma * C}
+     * @param minFactor       the smallest clipping factor of any example and layer (1 when nothing was clipped or
+     *                        the batch was empty)
+     * @param layerClipped    per layer, the L2 norm of the clipped average {@code sum_i f_i g_i / (q N)} (no noise)
+     * @param layerNoisy      per layer, the L2 norm of the gradient handed to the updater (with the noise)
      */
-    record Stats(double[] norms, double fractionClipped, double noiseStd) {
+    record Stats(double[] norms, double fractionClipped, double noiseStd, double minFactor, double[] layerClipped,
+                 double[] layerNoisy) {
     }
 
     private NoisyClippedSum() {
@@ -48,6 +53,7 @@ final class NoisyClippedSum {
             }
         }
         int clipped = 0;
+        double minFactor = 1;
         for (int i = 0; i < b; i++) {
             norms[i] = Math.sqrt(norms[i]);
             boolean any = false;
@@ -56,10 +62,15 @@ final class NoisyClippedSum {
                 double c = thresholds.length == 1 ? thresholds[0] : thresholds[s];
                 factors[s][i] = Math.min(1, c / (n + NORM_GUARD));
                 any |= factors[s][i] < 1;
+                minFactor = Math.min(minFactor, factors[s][i]);
             }
             clipped += any ? 1 : 0;
         }
         pe.writeClippedSum(factors, flat);
+        double[] layerClipped = pe.layerNormsOf(flat);
+        for (int k = 0; k < layerClipped.length; k++) {
+            layerClipped[k] /= expectedBatchSize;
+        }
         double std = sigma * l2(thresholds);
         double[] z = noise.gaussians(flat.length());
         for (int k = 0; k < z.length; k++) {
@@ -67,7 +78,8 @@ final class NoisyClippedSum {
         }
         flat.addi(Nd4j.createFromArray(z).castTo(flat.dataType()).reshape(flat.shape()));
         flat.divi(expectedBatchSize);
-        return new Stats(norms, b == 0 ? 0 : (double) clipped / b, std);
+        return new Stats(norms, b == 0 ? 0 : (double) clipped / b, std, minFactor, layerClipped,
+                pe.layerNormsOf(flat));
     }
 
     static double l2(double[] x) {

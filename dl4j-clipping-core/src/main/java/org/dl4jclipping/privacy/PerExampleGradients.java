@@ -388,6 +388,16 @@ public final class PerExampleGradients {
      * Writes {@code sum_i factors[s][i] * g_i} of each layer {@code s} (in {@link #layerIndices()} order) into
      * {@code flat}, a row vector laid out as the network's parameters; zero for an empty batch.
      */
+    /** The L2 norm of each layer's part of {@code flat} (laid out as the parameters), in layer order. */
+    double[] layerNormsOf(INDArray flat) {
+        List<LayerViews> views = model.views(flat);
+        double[] out = new double[views.size()];
+        for (int s = 0; s < out.length; s++) {
+            out[s] = views.get(s).flat().norm2Number().doubleValue();
+        }
+        return out;
+    }
+
     void writeClippedSum(double[][] factors, INDArray flat) {
         List<LayerViews> views = model.views(flat);
         for (int s = 0; s < views.size(); s++) {

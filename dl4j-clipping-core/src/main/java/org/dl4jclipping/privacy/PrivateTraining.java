@@ -82,7 +82,14 @@ public final class PrivateTraining {
             this.noise = b.noise != null ? b.noise : NoiseSource.seeded(split.nextLong());
             this.sampling = new Random(split.nextLong());
         }
-        this.consumers = List.copyOf(b.consumers);
+        List<Consumer<DpStepReport>> all = new ArrayList<>(b.consumers);
+        double threshold = java.util.Arrays.stream(maxGradNorms).min().orElse(Double.NaN);
+        for (org.dl4jclipping.dl4j.ClipHistory h : b.histories) {
+            all.add(r -> h.record(r.layers(), new org.dl4jclipping.dl4j.ClipHistory.Step(r.step(), r.normClipped(),
+                    r.normNoisy(), r.minFactor(), r.clippedExamples(), 0, 0, false, false, threshold,
+                    r.layerNormClipped(), r.layerNormNoisy())));
+        }
+        this.consumers = List.copyOf(all);
         this.accountant = b.spent == null ? new PrivacyAccountant() : b.spent.copy();
     }
 
@@ -206,7 +213,8 @@ public final class PrivateTraining {
         UpdaterStep.apply(model);
         accountant = next;
         last = new DpStepReport(iteration, pe.batchSize(), expected, pe.fast(), stats.norms(),
-                stats.fractionClipped(), stats.noiseStd(), noise.description(), epsilon, delta);
+                stats.fractionClipped(), stats.noiseStd(), noise.description(), epsilon, delta, pe.layerNames(),
+                stats.minFactor(), stats.layerClipped(), stats.layerNoisy());
         for (Consumer<DpStepReport> c : consumers) {
             c.accept(last);
         }
@@ -253,6 +261,7 @@ public final class PrivateTraining {
         private NoiseSource noise;
         private PrivacyAccountant spent;
         private final List<Consumer<DpStepReport>> consumers = new ArrayList<>();
+        private final List<org.dl4jclipping.dl4j.ClipHistory> histories = new ArrayList<>();
 
         private Builder() {
         }
@@ -316,6 +325,18 @@ public final class PrivateTraining {
         /** Continue a run: the steps already taken (from {@link PrivateCheckpoint#accountant}); copied. */
         public Builder spent(PrivacyAccountant accountant) {
             this.spent = Check.notNull("spent", accountant);
+            return this;
+        }
+
+        /**
+         * Records each step in {@code history} too, as the other strategies' steps are recorded (so that its CSV,
+         * charts and tools read a private run): "before" is the clipped average {@code sum_i f_i g_i / (q N)} (what
+         * the data contributed), "after" the noisy gradient the updater received, per layer and in total; the
+         * scale is the smallest clipping factor, "clipped" the examples scaled down, the threshold {@code C} (the
+         * smallest of the per-layer thresholds).
+         */
+        public Builder history(org.dl4jclipping.dl4j.ClipHistory history) {
+            histories.add(Check.notNull("history", history));
             return this;
         }
 

@@ -230,4 +230,52 @@ class PrivateTrainingTest {
                 .hasMessageContaining("layer 1 (\"bn\", BatchNormalization)");
         assertThat(net.params()).isEqualTo(before);
     }
+
+    /**
+     * The step's report in a ClipHistory (as the other strategies report): MLP, batch 6, SGD with rate 1 (so the
+     * update is the gradient), q N = 6, C = the median per-example norm (3 of 6 clipped). Without noise, "before"
+     * (the clipped average) equals "after" (what the updater got) equals the parameter change; with noise (sigma
+     * 0.5, replayed normals) "after" is the change and differs from "before"; scale = min(1, C / (max norm + 1e-6)),
+     * clipped = 3, threshold = C, one entry per layer with parameters, per-layer norms adding up in squares.
+     */
+    @Test
+    void history_recordsClippedAverageAndNoisyGradient() {
+        for (double sigma : new double[] {0.0, 0.5}) {
+            Case c = PrivateNets.mlp(DataType.DOUBLE, new Sgd(1.0));
+            MultiLayerNetwork net = c.net();
+            double[] norms = PerExampleGradients.of(net, c.batch()).norms();
+            double[] sorted = norms.clone();
+            java.util.Arrays.sort(sorted);
+            double clip = (sorted[2] + sorted[3]) / 2;
+            double[] z = new double[(int) net.numParams()];
+            java.util.Random r = new java.util.Random(9);
+            for (int k = 0; k < z.length; k++) {
+                z[k] = r.nextGaussian();
+            }
+            org.dl4jclipping.dl4j.ClipHistory history = new org.dl4jclipping.dl4j.ClipHistory(5);
+            PrivateTraining dp = PrivateTraining.builder().noiseMultiplier(sigma).maxGradNorm(clip).sampleRate(0.5)
+                    .delta(1e-5).noise(NoiseSource.replay(z)).history(history).build();
+            INDArray before = net.params().dup();
+            dp.step(net, c.batch(), 12);
+            double moved = before.sub(net.params()).norm2Number().doubleValue();
+            assertThat(history.steps()).hasSize(1);
+            org.dl4jclipping.dl4j.ClipHistory.Step s = history.steps().get(0);
+            assertThat(history.layers()).containsExactly("layer0", "layer1", "layer2");   // DL4J's default names
+            assertThat(s.normAfter()).isCloseTo(moved, within(1e-12 * moved));
+            if (sigma == 0) {
+                assertThat(s.normBefore()).isCloseTo(moved, within(1e-12 * moved));
+            } else {
+                assertThat(Math.abs(s.normBefore() - s.normAfter())).isGreaterThan(1e-3);
+            }
+            double max = sorted[5];
+            assertThat(s.minScale()).isEqualTo(Math.min(1, clip / (max + 1e-6)));
+            assertThat(s.clipped()).isEqualTo(3);
+            assertThat(s.threshold()).isEqualTo(clip);
+            double squares = 0;
+            for (double v : s.layerNormBefore()) {
+                squares += v * v;
+            }
+            assertThat(Math.sqrt(squares)).isCloseTo(s.normBefore(), within(1e-12 * s.normBefore()));
+        }
+    }
 }
