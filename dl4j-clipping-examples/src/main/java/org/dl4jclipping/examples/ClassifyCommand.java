@@ -233,6 +233,9 @@ final class ClassifyCommand extends ExampleCommand {
             builder.seed(seed);
         }
         List<DpStepReport> reports = new ArrayList<>();
+        org.dl4jclipping.dl4j.ClipHistory history = new org.dl4jclipping.dl4j.ClipHistory((int) Math.min(
+                Integer.MAX_VALUE, totalSteps));
+        builder.history(history);   // clipping.csv: the same per-step, per-layer report as the non-private runs
         DataSet trainSet = standardised(train, k);
         DataSet testSet = standardised(test, k);
         Path dir = outDir();
@@ -276,6 +279,7 @@ final class ClassifyCommand extends ExampleCommand {
         }
         writeConfusion(dir.resolve("confusion.csv"), classes, confusion);
         writeDpSteps(dir.resolve("dp-steps.csv"), reports);
+        history.writeCsv(dir.resolve("clipping.csv"));
         out.println();
         if (stopped != null) {
             out.println("training stopped early: " + stopped);
@@ -289,7 +293,8 @@ final class ClassifyCommand extends ExampleCommand {
                 num(epsilon));
         out.println("noise and sampling: " + dp.noiseSource().description()
                 + (privateOptions.reproducibleNoise ? " (--reproducible-noise)" : ""));
-        out.println("metrics: " + dir.resolve("dp-steps.csv") + ", " + dir.resolve("confusion.csv"));
+        out.println("metrics: " + dir.resolve("dp-steps.csv") + ", " + dir.resolve("clipping.csv") + ", "
+                + dir.resolve("confusion.csv"));
         out.flush();
         return 0;
     }

@@ -58,6 +58,11 @@ class PrivateClassifyTest {
         assertThat(steps.get(0)).isEqualTo("step,batch,expected_batch,mean_norm,max_norm,fraction_clipped,noise_std,"
                 + "epsilon");
         assertThat(steps).hasSize(1 + 144);
+        // the same per-step report as the non-private runs: header, then one row per step, 2 layers before/after
+        List<String> clipping = Files.readAllLines(dir.resolve("clipping.csv"));
+        assertThat(clipping).hasSize(1 + 144);
+        assertThat(clipping.get(0)).startsWith("iteration,norm_before,norm_after,min_scale,clipped,")
+                .contains("before:", "after:");
         assertThat(Files.readAllLines(dir.resolve("confusion.csv"))).hasSize(7);
     }
 
