@@ -12,7 +12,7 @@
 # for --reproducible-noise, which is NOT private).
 #
 # Usage (from anywhere):   dl4j-clipping-examples/scripts/privacy-accuracy.sh
-# Settings by environment: PER_CLASS (2000), BATCH (64), EPOCHS (8), EPSILONS ("1 3 8"), SEEDS ("1 2 3"),
+# Settings by environment: PER_CLASS (2000), BATCH (256), EPOCHS (16), EPSILONS ("1 3 8"), SEEDS ("1 2 3"),
 #   HIDDEN (32), OUT (out/privacy-accuracy), EXTRA (more classify options for every run), REPRODUCIBLE (0),
 #   MVN (mvn), SKIP_BUILD (0: build the examples and their classpath first).
 # Output: $OUT/results.csv, $OUT/summary.md, one log and one output folder per run under $OUT/runs.
@@ -20,8 +20,8 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PER_CLASS="${PER_CLASS:-2000}"
-BATCH="${BATCH:-64}"
-EPOCHS="${EPOCHS:-8}"
+BATCH="${BATCH:-256}"
+EPOCHS="${EPOCHS:-16}"
 EPSILONS="${EPSILONS:-1 3 8}"
 SEEDS="${SEEDS:-1 2 3}"
 HIDDEN="${HIDDEN:-32}"
