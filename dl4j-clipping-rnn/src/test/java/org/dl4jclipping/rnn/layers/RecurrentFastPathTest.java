@@ -251,6 +251,25 @@ class RecurrentFastPathTest {
     }
 
     /**
+     * Inside DL4J's LastTimeStep the LSTM does get the feature mask (the wrapper sets it on the layer). A mask with a
+     * gap (example 1 masked at step 1, then unmasked) has no sequence-length form for the kernel: the batch takes the
+     * generic path (logged), with DL4J's own numbers; a plain variable-length mask stays on the fast path.
+     */
+    @Test
+    void lastTimeStepLstm_maskWithGap_fallsBackToGenericPath() {
+        Case c = lastStep("LastTimeStep(LSTM)", DataType.DOUBLE, RNNFormat.NCW,
+                new LSTM.Builder().nIn(3).nOut(4).activation(Activation.TANH).build());
+        assertThat(PerExampleGradients.of(c.net(), c.batch()).fast()).isTrue();
+        INDArray mask = c.batch().getFeaturesMaskArray().dup();
+        mask.putScalar(1, 1, 0);
+        DataSet gap = new DataSet(c.batch().getFeatures(), c.batch().getLabels(), mask, null);
+        PerExampleGradients pe = PerExampleGradients.of(c.net(), gap);
+        assertThat(pe.fast()).isFalse();
+        assertThat(pe.matrix().sub(PerExampleGradients.generic(c.net(), gap).matrix()).amaxNumber().doubleValue())
+                .isZero();
+    }
+
+    /**
      * The same recurrent paths in a {@code ComputationGraph} (GRU and DL4J's LSTM stacked, then RnnOutput; and
      * LastTimeStep(NativeLSTM) then Output), masked: fast path, equal to each example alone through the graph.
      */
