@@ -13,25 +13,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.OutputLayer;
-import org.deeplearning4j.nn.conf.layers.recurrent.LastTimeStep;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.weights.WeightInit;
 import org.dl4jclipping.privacy.DpStepReport;
 import org.dl4jclipping.privacy.PerExampleGradients;
 import org.dl4jclipping.privacy.PrivacyAccountant;
 import org.dl4jclipping.privacy.PrivacyBudgetExceededException;
 import org.dl4jclipping.privacy.PrivateTraining;
-import org.nd4j.linalg.activations.Activation;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.Adam;
-import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -301,24 +292,11 @@ final class ClassifyCommand extends ExampleCommand {
 
     /**
      * The classifier {@link Networks#sequenceClassifier} builds (one recurrent layer read at its last step, softmax
-     * output, cross-entropy, Xavier, the seed), with a plain Adam: {@code SequenceClassifier}'s builder always wraps
-     * the updater in a {@code ClippingUpdater}, whose batch clipping DP-SGD replaces by per-example clipping.
+     * output, cross-entropy, Xavier, the seed) as the builder makes it for DP-SGD: a plain Adam, no batch clipping.
      */
     private MultiLayerNetwork privateClassifier(int h, int k, double rate) {
-        MultiLayerConfiguration conf = new NeuralNetConfiguration.Builder()
-                .seed(seed)
-                .dataType(DataType.FLOAT)
-                .weightInit(WeightInit.XAVIER)
-                .updater(new Adam(rate))
-                .list()
-                .layer(new LastTimeStep(cell.layer(1, h)))
-                .layer(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).activation(Activation.SOFTMAX)
-                        .nIn(h).nOut(k).build())
-                .setInputType(InputType.recurrent(1))
-                .build();
-        MultiLayerNetwork net = new MultiLayerNetwork(conf);
-        net.init();
-        return net;
+        return org.dl4jclipping.rnn.models.SequenceClassifier.builder().features(1).classes(k).cell(cell).width(h)
+                .updater(new Adam(rate)).seed(seed).privateNetwork();
     }
 
     /** {@code x} without trailing zeros: 8, 0.02, 1E-5. */

@@ -182,13 +182,31 @@ public abstract class SequenceModelBuilder<B extends SequenceModelBuilder<B>> im
      */
     public MultiLayerConfiguration build() {
         validate();
+        return build(new ClippingUpdater(updater.clone(), clip));
+    }
+
+    /** The configuration with {@code layerUpdater} on every layer; the settings are validated already. */
+    private MultiLayerConfiguration build(IUpdater layerUpdater) {
         NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()
                 .seed(seed)
                 .dataType(dataType)
                 .weightInit(WeightInit.XAVIER)
-                .updater(new ClippingUpdater(updater.clone(), clip))
+                .updater(layerUpdater)
                 .list();
         return configure(list);
+    }
+
+    /**
+     * The network for private training ({@code org.dl4jclipping.privacy.PrivateTraining}, DP-SGD): the layers,
+     * seed and initial parameters of {@link #network}, with the plain {@link #updater} and no listener: DP-SGD clips
+     * each example's gradient itself, so the batch clipping of {@link #clip} does not apply (and the
+     * {@code ClippingUpdater} it needs would refuse to run without its listener).
+     */
+    public MultiLayerNetwork privateNetwork() {
+        validate();
+        MultiLayerNetwork net = new MultiLayerNetwork(build(updater.clone()));
+        net.init();
+        return net;
     }
 
     /**

@@ -274,6 +274,36 @@ class SequenceModelBuildersTest {
         assertThat(b.params()).isEqualTo(a.params());
     }
 
+    /**
+     * {@code privateNetwork()}: the same layers and initial parameters as {@code network()} (same seed), every layer
+     * with the plain updater (no ClippingUpdater), no listener: what DP-SGD trains.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("allBuilders")
+    void privateNetwork_sameLayersAndParameters_plainUpdater(String name, Supplier<SequenceModelBuilder<?>> builder) {
+        SequenceModelBuilder<?> b = builder.get();
+        MultiLayerNetwork clipped = b.network();
+        MultiLayerNetwork plain = b.privateNetwork();
+        assertThat(plain.params()).isEqualTo(clipped.params());
+        assertThat(plain.getListeners()).isEmpty();
+        assertThat(plain.getLayerWiseConfigurations().getConfs()).hasSameSizeAs(
+                clipped.getLayerWiseConfigurations().getConfs());
+        for (int i = 0; i < plain.getLayers().length; i++) {
+            Layer l = plain.getLayerWiseConfigurations().getConf(i).getLayer();
+            if (l instanceof LastTimeStep lts) {
+                l = lts.getUnderlying();
+            }
+            if (l instanceof GlobalPoolingLayer) {
+                continue;
+            }
+            assertThat(l.getClass()).isEqualTo(clipped.getLayerWiseConfigurations().getConf(i).getLayer() instanceof
+                    LastTimeStep lt ? lt.getUnderlying().getClass()
+                    : clipped.getLayerWiseConfigurations().getConf(i).getLayer().getClass());
+            assertThat(((org.deeplearning4j.nn.conf.layers.BaseLayer) l).getIUpdater()).as("layer %d", i)
+                    .isEqualTo(b.getUpdater());
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("allBuilders")
     void everyLayerIsClipped_withTheConfiguredStrategy(String name, Supplier<SequenceModelBuilder<?>> builder) {
