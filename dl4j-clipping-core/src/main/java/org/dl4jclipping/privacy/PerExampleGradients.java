@@ -1,6 +1,7 @@
 package org.dl4jclipping.privacy;
 
 import java.util.List;
+import java.util.function.Supplier;
 import org.deeplearning4j.nn.conf.BackpropType;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -69,10 +70,6 @@ public final class PerExampleGradients {
     private final int batchSize;
     private final boolean fast;
 
-    private PerExampleGradients(MultiLayerNetwork net, LayerPerExample[] layers, int batchSize, boolean fast) {
-        this(DpModel.of(net), layers, batchSize, fast);
-    }
-
     private PerExampleGradients(DpModel model, LayerPerExample[] layers, int batchSize, boolean fast) {
         this.model = model;
         this.layers = layers;
@@ -89,13 +86,24 @@ public final class PerExampleGradients {
      */
     public static PerExampleGradients of(MultiLayerNetwork net, DataSet batch) {
         requireSupported(net);
-        int b = batchSize(batch);
+        return fastOrGeneric(DpModel.of(net), batchSize(batch), FastBackprop.uncovered(net).isEmpty(),
+                () -> FastBackprop.run(net, batch), () -> GenericBackprop.run(net, batch));
+    }
+
+    /**
+     * The fast path when it covers the model ({@code covered}) and takes this batch, else the generic path; a
+     * batch the fast path refuses ({@link FastLayerPath.NotApplicable}) is logged once per reason. An empty batch
+     * gives an empty result.
+     */
+    private static PerExampleGradients fastOrGeneric(DpModel model, int b, boolean covered,
+                                                     Supplier<LayerPerExample[]> fast,
+                                                     Supplier<LayerPerExample[]> generic) {
         if (b == 0) {
-            return new PerExampleGradients(net, new LayerPerExample[net.getLayers().length], 0, true);
+            return new PerExampleGradients(model, new LayerPerExample[model.slots()], 0, true);
         }
-        if (FastBackprop.uncovered(net).isEmpty()) {
+        if (covered) {
             try {
-                return new PerExampleGradients(net, FastBackprop.run(net, batch), b, true);
+                return new PerExampleGradients(model, fast.get(), b, true);
             } catch (FastLayerPath.NotApplicable e) {
                 if (FALLBACK_LOGGED.add(e.getMessage())) {
                     LOG.warn("Per-example gradients on the generic path (slower, same numbers) for this batch: {}",
@@ -103,13 +111,13 @@ public final class PerExampleGradients {
                 }
             }
         }
-        return new PerExampleGradients(net, GenericBackprop.run(net, batch), b, false);
+        return new PerExampleGradients(model, generic.get(), b, false);
     }
 
     /** The per-example gradients by the generic path, whatever the layers (the reference for the fast paths). */
     public static PerExampleGradients generic(MultiLayerNetwork net, DataSet batch) {
         requireSupported(net);
-        return new PerExampleGradients(net, GenericBackprop.run(net, batch), batchSize(batch), false);
+        return new PerExampleGradients(DpModel.of(net), GenericBackprop.run(net, batch), batchSize(batch), false);
     }
 
     /**
@@ -127,21 +135,8 @@ public final class PerExampleGradients {
         requireSupported(graph);
         int b = batchSize(batch);
         requireShapes(graph, batch);
-        if (b == 0) {
-            return new PerExampleGradients(DpModel.of(graph), new LayerPerExample[graph.getVertices().length], 0,
-                    true);
-        }
-        if (GraphFastBackprop.uncovered(graph).isEmpty()) {
-            try {
-                return new PerExampleGradients(DpModel.of(graph), GraphFastBackprop.run(graph, batch), b, true);
-            } catch (FastLayerPath.NotApplicable e) {
-                if (FALLBACK_LOGGED.add(e.getMessage())) {
-                    LOG.warn("Per-example gradients on the generic path (slower, same numbers) for this batch: {}",
-                            e.getMessage());
-                }
-            }
-        }
-        return new PerExampleGradients(DpModel.of(graph), GenericBackprop.run(graph, batch), b, false);
+        return fastOrGeneric(DpModel.of(graph), b, GraphFastBackprop.uncovered(graph).isEmpty(),
+                () -> GraphFastBackprop.run(graph, batch), () -> GenericBackprop.run(graph, batch));
     }
 
     /**

@@ -110,9 +110,10 @@ public final class RecurrentFastPath implements FastLayerPath {
         if (layer instanceof LastTimeStepLayer wrapper) {
             return lastSteps(wrapper, activate(wrapper.getUnderlying(), input, mgr), mgr);
         }
-        Spec spec = spec(layer);
-        State s = state(layer, spec);
+        State s = state(layer);
+        Spec spec = s.spec;
         INDArray w = param(layer, "W");
+        INDArray rw = param(layer, "RW");
         DataType type = w.dataType();
         INDArray x = input.dataType() == type ? input : input.castTo(type);
         if (x.rank() != 3) {
@@ -121,7 +122,7 @@ public final class RecurrentFastPath implements FastLayerPath {
         }
         long mb = x.size(0);
         long steps = spec.ncw() ? x.size(2) : x.size(1);
-        long n = param(layer, "RW").size(0);
+        long n = rw.size(0);
         INDArray out = Nd4j.createUninitialized(type, spec.ncw() ? new long[] {mb, n, steps}
                 : new long[] {mb, steps, n}, 'c');
         INDArray mask = layer.getMaskArray();
@@ -130,7 +131,7 @@ public final class RecurrentFastPath implements FastLayerPath {
                 throw new IllegalArgumentException(name(layer) + ": mask must have shape [" + mb + ", " + steps
                         + "], got " + Arrays.toString(mask.shape()));
             }
-            ((GruCpuKernel) s.kernel).forward(x, spec.ncw(), w, param(layer, "RW"), param(layer, "b"),
+            ((GruCpuKernel) s.kernel).forward(x, spec.ncw(), w, rw, param(layer, "b"),
                     spec.resetAfter() ? param(layer, "rb") : null, null, mask, out, null);
         } else {
             int[] lengths = null;
@@ -142,7 +143,7 @@ public final class RecurrentFastPath implements FastLayerPath {
                             + "(the fast path's kernel takes sequence lengths): " + e.getMessage());
                 }
             }
-            ((LstmCpuKernel) s.kernel).forward(x, spec.ncw(), w, param(layer, "RW"), param(layer, "b"), null, null,
+            ((LstmCpuKernel) s.kernel).forward(x, spec.ncw(), w, rw, param(layer, "b"), null, null,
                     lengths, out, null, null);
         }
         s.inputShape = x.shape();
@@ -155,9 +156,9 @@ public final class RecurrentFastPath implements FastLayerPath {
      */
     private INDArray lastSteps(LastTimeStepLayer wrapper, INDArray out, LayerWorkspaceMgr mgr) {
         Layer layer = wrapper.getUnderlying();
-        State s = state(layer, spec(layer));
+        State s = state(layer);
         s.outputShape = out.shape();
-        INDArray ncw = spec(layer).ncw() ? out : out.permute(0, 2, 1);
+        INDArray ncw = s.spec.ncw() ? out : out.permute(0, 2, 1);
         Pair<INDArray, int[]> p = TimeSeriesUtils.pullLastTimeSteps(ncw, layer.getMaskArray(), mgr,
                 ArrayType.ACTIVATIONS);
         s.lastSteps = p.getSecond();
@@ -169,8 +170,8 @@ public final class RecurrentFastPath implements FastLayerPath {
         if (layer instanceof LastTimeStepLayer wrapper) {
             return backward(wrapper.getUnderlying(), atLastSteps(wrapper.getUnderlying(), epsilon), batch);
         }
-        Spec spec = spec(layer);
-        State s = state(layer, spec);
+        State s = state(layer);
+        Spec spec = s.spec;
         INDArray w = param(layer, "W");
         INDArray rw = param(layer, "RW");
         INDArray below = batch.needBelow() ? Nd4j.createUninitialized(w.dataType(), s.inputShape, 'c') : null;
@@ -208,8 +209,8 @@ public final class RecurrentFastPath implements FastLayerPath {
 
     /** The error of the last steps spread back over the sequence: zero at every other step. */
     private INDArray atLastSteps(Layer layer, INDArray epsilon) {
-        Spec spec = spec(layer);
-        State s = state(layer, spec);
+        State s = state(layer);
+        Spec spec = s.spec;
         INDArray full = Nd4j.create(epsilon.dataType(), s.outputShape, 'c');
         int mb = (int) s.outputShape[0];
         int n = (int) s.outputShape[spec.ncw() ? 1 : 2];
@@ -234,15 +235,19 @@ public final class RecurrentFastPath implements FastLayerPath {
                 + layer.conf().getLayer().getClass().getSimpleName() + ")";
     }
 
-    /** The state of {@code layer}'s path: created at its first batch, dropped when the layer is collected. */
-    private State state(Layer layer, Spec spec) {
+    /**
+     * The state of {@code layer}'s path (a layer {@link #handles}): created at its first batch with the layer's
+     * {@link Spec} (a layer's configuration does not change), dropped when the layer is collected.
+     */
+    private State state(Layer layer) {
         synchronized (states) {
             states.removeIf(s -> s.layer.get() == null);
             for (State s : states) {
-                if (s.layer.get() == layer && s.spec.equals(spec)) {
+                if (s.layer.get() == layer) {
                     return s;
                 }
             }
+            Spec spec = spec(layer);
             RecurrentCpuKernel kernel = spec.gru() ? GruCpuKernel.create(spec.act(), spec.gate(), spec.resetAfter())
                     : new LstmCpuKernel(spec.act(), spec.gate());
             State s = new State(new WeakReference<>(layer), spec, kernel, new KernelMemory(RecurrentRows.SLOTS));

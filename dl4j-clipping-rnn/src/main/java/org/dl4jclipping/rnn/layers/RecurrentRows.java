@@ -118,9 +118,18 @@ final class RecurrentRows implements LayerPerExample {
         return out;
     }
 
-    /** Example {@code i}'s rows of a time-major array with {@code c} columns, from column {@code col}. */
+    /**
+     * A time-major array with {@code c} columns seen as one example's rows: leading dimension {@code mb * c}, so
+     * that from element {@code i * c} on its {@code steps} rows are example {@code i}'s.
+     */
     private Mat rowsOf(HostArray data, int c) {
         return new Mat(data, 0, mb * c, false);
+    }
+
+    /** Example {@code i}'s gradient of block {@code p}, {@code A_i^T D_i} [k, cols], into {@code c} from {@code at}. */
+    private void exampleGradient(Product p, int i, Mat c, long at) {
+        Gemm.gemm(p.k(), p.cols(), steps, 1.0, rowsOf(p.a(), p.k()), (long) i * p.k(), true, rowsOf(p.d(), p.g()),
+                (long) i * p.g() + p.col(), false, 0.0, c, at);
     }
 
     private void explicitNorms(Product p, double[] out) {
@@ -128,8 +137,7 @@ final class RecurrentRows implements LayerPerExample {
         Mat sM = Mat.rowMajor(s, p.cols());
         int len = p.k() * p.cols();
         for (int i = 0; i < mb; i++) {
-            Gemm.gemm(p.k(), p.cols(), steps, 1.0, rowsOf(p.a(), p.k()), (long) i * p.k(), true, rowsOf(p.d(), p.g()),
-                    (long) i * p.g() + p.col(), false, 0.0, sM, 0);
+            exampleGradient(p, i, sM, 0);
             double sum = 0;
             for (int e = 0; e < len; e++) {
                 double v = s.get(e);
@@ -221,8 +229,7 @@ final class RecurrentRows implements LayerPerExample {
         for (Product p : products) {
             INDArray view = views.byKey().get(p.key());
             Mat c = Mat.of(HostArray.of(view), view);
-            Gemm.gemm(p.k(), p.cols(), steps, 1.0, rowsOf(p.a(), p.k()), (long) i * p.k(), true, rowsOf(p.d(), p.g()),
-                    (long) i * p.g() + p.col(), false, 0.0, c, c.at(0, p.col()));
+            exampleGradient(p, i, c, c.at(0, p.col()));
         }
         for (Bias b : biases) {
             writeBias(b.d(), b, i, steps, mb, views);
